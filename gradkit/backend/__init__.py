@@ -1,0 +1,6 @@
+"""The device-agnostic array layer: devices, dtypes and the primitives each backend provides."""
+
+from .device import Device, as_device, cpu
+from .dtypes import as_dtype, promote
+
+__all__ = ["Device", "as_device", "cpu", "as_dtype", "promote"]

@@ -1,0 +1,250 @@
+"""Binary arithmetic with NumPy broadcasting: + - * / // % ** and negation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from . import unary as _unary
+from ._util import operands
+from .broadcast_grad import grad_like
+
+
+def _meta(x: Any) -> Any:
+    return (x.data.shape, x.data.dtype) if isinstance(x, Tensor) else None
+
+
+def _compute(fn: Any, a: Any, b: Any, op: str) -> Any:
+    ad, bd, device = operands(a, b, op)
+    try:
+        out = fn(ad, bd)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {_shape_of(a)} and {_shape_of(b)} cannot be broadcast together"
+        ) from None
+    return Tensor._make(out, device)
+
+
+def _shape_of(x: Any) -> Any:
+    return tuple(x.shape) if hasattr(x, "shape") else "scalar"
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.metas = (_meta(a), _meta(b))
+        return _compute(_add, a, b, "add")
+
+    @staticmethod
+    def backward(ctx, grad):
+        ma, mb = ctx.metas
+        need_a, need_b = ctx.needs_input_grad
+        return (grad_like(grad, *ma) if need_a else None,
+                grad_like(grad, *mb) if need_b else None)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.metas = (_meta(a), _meta(b))
+        return _compute(_sub, a, b, "sub")
+
+    @staticmethod
+    def backward(ctx, grad):
+        ma, mb = ctx.metas
+        need_a, need_b = ctx.needs_input_grad
+        return (grad_like(grad, *ma) if need_a else None,
+                grad_like(-grad, *mb) if need_b else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.metas = (_meta(a), _meta(b))
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
+                              b if isinstance(b, Tensor) else None)
+        ctx.scalars = (a, b)
+        return _compute(_mul, a, b, "mul")
+
+    @staticmethod
+    def backward(ctx, grad):
+        ta, tb = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        ma, mb = ctx.metas
+        need_a, need_b = ctx.needs_input_grad
+        return (grad_like(grad * b, *ma) if need_a else None,
+                grad_like(grad * a, *mb) if need_b else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.metas = (_meta(a), _meta(b))
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
+                              b if isinstance(b, Tensor) else None)
+        ctx.scalars = (a, b)
+        return _compute(_div, a, b, "div")
+
+    @staticmethod
+    def backward(ctx, grad):
+        ta, tb = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        ma, mb = ctx.metas
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad / b
+        return (grad_like(grad_a, *ma) if need_a else None,
+                grad_like(-grad_a * a / b, *mb) if need_b else None)
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.metas = (_meta(a), _meta(b))
+        ctx.scalars = (a, b)
+        out = _compute(_pow, a, b, "pow")
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
+                              b if isinstance(b, Tensor) else None, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        ta, tb, out = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        ma, mb = ctx.metas
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            if isinstance(b, (int, float)):
+                local = b * a ** (b - 1) if b != 0 else a * 0
+            else:
+                local = b * a ** (b - 1)
+            grad_a = grad_like(grad * local, *ma)
+        if need_b:
+            # d(a**b)/db = a**b * log(a); define it as 0 where a == 0 (as PyTorch does)
+            log_a = _unary.log(_where_positive(a))
+            grad_b = grad_like(grad * out * log_a, *mb)
+        return grad_a, grad_b
+
+
+def _where_positive(a: Any) -> Any:
+    """a with zeros replaced by ones, so that log(a) is finite where a**b's slope is 0."""
+    if isinstance(a, Tensor):
+        from .compare import where
+
+        return where(a == 0, 1.0, a)
+    return a if a != 0 else 1.0
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return Tensor._make(-a.data, a.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Remainder(Function):
+    """a - floor(a / b) * b (Python's sign convention, like NumPy and PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.metas = (_meta(a), _meta(b))
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
+                              b if isinstance(b, Tensor) else None)
+        ctx.scalars = (a, b)
+        return _compute(_mod, a, b, "remainder")
+
+    @staticmethod
+    def backward(ctx, grad):
+        ta, tb = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        ma, mb = ctx.metas
+        need_a, need_b = ctx.needs_input_grad
+        grad_b = None
+        if need_b:
+            grad_b = grad_like(-grad * _unary.floor(a / b), *mb)
+        return (grad_like(grad, *ma) if need_a else None), grad_b
+
+
+def _add(x, y):
+    return x + y
+
+
+def _sub(x, y):
+    return x - y
+
+
+def _mul(x, y):
+    return x * y
+
+
+def _div(x, y):
+    return x / y
+
+
+def _pow(x, y):
+    return x**y
+
+
+def _mod(x, y):
+    return x % y
+
+
+def _floordiv(x, y):
+    return x // y
+
+
+def add(a: Any, b: Any, alpha: Any = None) -> Tensor:
+    if alpha is not None:
+        b = mul(b, alpha)
+    return Add.apply(a, b)
+
+
+def sub(a: Any, b: Any, alpha: Any = None) -> Tensor:
+    if alpha is not None:
+        b = mul(b, alpha)
+    return Sub.apply(a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(a, b)
+
+
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    if rounding_mode is None:
+        return Div.apply(a, b)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        return _unary.trunc(Div.apply(a, b))
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    return Pow.apply(a, b)
+
+
+def neg(a: Tensor) -> Tensor:
+    return Neg.apply(a)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    return Remainder.apply(a, b)
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """Piecewise constant, so not differentiable: the result never requires grad."""
+    return _compute(_floordiv, a, b, "floor_divide")
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+negative = neg
