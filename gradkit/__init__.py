@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import autograd, cuda, testing
+from . import autograd, cuda, data, testing
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend.device import Device
 from .backend.device import Device as device  # noqa: N813 - gk.device("cuda") like PyTorch

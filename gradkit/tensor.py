@@ -18,7 +18,7 @@ class Tensor:
 
     __slots__ = (
         "data", "device", "requires_grad", "grad", "grad_fn", "_vc", "_output_nr", "_hooks",
-        "_grad_owned", "_retains_grad", "__weakref__",
+        "_grad_owned", "_retains_grad", "_fw", "__weakref__",
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -52,6 +52,7 @@ class Tensor:
         self._hooks = None
         self._grad_owned = False
         self._retains_grad = False
+        self._fw = None  # forward-mode tangents: {dual level: Tensor}
         if requires_grad:
             self.requires_grad_(True)
 
@@ -69,6 +70,7 @@ class Tensor:
         t._hooks = None
         t._grad_owned = False
         t._retains_grad = False
+        t._fw = None
         return t
 
     @staticmethod

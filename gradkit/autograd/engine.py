@@ -151,43 +151,47 @@ def _materialize(node: Function, grads: list) -> list:
 
 
 def _run_node(node: Function, grads: list, create_graph: bool) -> tuple:
-    Tensor = _tensor_cls()
     previous = state.enabled
     state.enabled = create_graph
     try:
         result = type(node).backward(node, *grads)
     finally:
         state.enabled = previous
-    if not isinstance(result, tuple):
+    if result.__class__ is not tuple:
         result = (result,)
-    n_inputs = len(node.next_edges)
-    if len(result) != n_inputs:
-        if len(result) > n_inputs and all(r is None for r in result[n_inputs:]):
-            result = result[:n_inputs]
-        else:
-            raise RuntimeError(
-                f"{type(node).__name__}.backward returned {len(result)} gradients, expected "
-                f"{n_inputs} (one per forward input)"
-            )
-    if state.anomaly:
-        for i, g in enumerate(result):
-            if g is not None and g.dtype.kind == "f":
-                xp = g.device.xp
-                if not bool(xp.isfinite(g.data).all()):
-                    raise RuntimeError(
-                        f"anomaly detected: {type(node).__name__}.backward returned a NaN/Inf "
-                        f"gradient for input {i}"
-                    )
+    edges = node.next_edges
+    if len(result) != len(edges):
+        result = _fix_arity(node, result)
+    Tensor = _tensor_cls()
     for i, g in enumerate(result):
-        edge = node.next_edges[i]
-        if g is None or edge is None:
-            continue
-        if not isinstance(g, Tensor):
+        if g is not None and g.__class__ is not Tensor and not isinstance(g, Tensor):
             raise TypeError(
                 f"{type(node).__name__}.backward must return Tensors or None, got "
                 f"{type(g).__name__} for input {i}"
             )
+    if state.anomaly:
+        _check_finite(node, result)
     return result
+
+
+def _fix_arity(node: Function, result: tuple) -> tuple:
+    n_inputs = len(node.next_edges)
+    if len(result) > n_inputs and all(r is None for r in result[n_inputs:]):
+        return result[:n_inputs]
+    raise RuntimeError(
+        f"{type(node).__name__}.backward returned {len(result)} gradients, expected "
+        f"{n_inputs} (one per forward input)"
+    )
+
+
+def _check_finite(node: Function, result: tuple) -> None:
+    for i, g in enumerate(result):
+        if g is not None and g.dtype.kind == "f":
+            if not bool(g.device.xp.isfinite(g.data).all()):
+                raise RuntimeError(
+                    f"anomaly detected: {type(node).__name__}.backward returned a NaN/Inf "
+                    f"gradient for input {i}"
+                )
 
 
 def execute(
@@ -257,7 +261,9 @@ def execute(
                 "(or directly access saved tensors after they have already been freed). "
                 "Pass retain_graph=True to the first backward() or autograd.grad() call."
             )
-        results = _run_node(node, _materialize(node, grads), create_graph)
+        if node._output_meta is not None:
+            grads = _materialize(node, grads)
+        results = _run_node(node, grads, create_graph)
         if not retain_graph:
             node._saved = None
             node._released = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import forward_state as _fw
 from .grad_mode import state
 
 # Bound by gradkit.tensor when it is imported (it sits above this layer).
@@ -37,7 +38,6 @@ class Function:
     """
 
     next_edges: tuple = ()
-    needs_input_grad: tuple = ()
     _saved: tuple | None = ()
     _saved_versions: tuple = ()
     _released = False
@@ -55,12 +55,19 @@ class Function:
 
     # ---- ctx API used inside forward/backward -------------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
+        # Versions are read when the call is connected to the graph (nothing changes a saved
+        # tensor before forward returns); a call that records nothing pays nothing here.
         self._saved = tensors
-        self._saved_versions = tuple(t._vc[0] if t is not None else 0 for t in tensors)
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(edge is not None for edge in self.next_edges)
 
     @property
     def saved_tensors(self) -> tuple:
         saved = self._saved
+        if saved and not self._saved_versions and not self._released:
+            return saved  # not recorded (e.g. read by a jvp rule): the tensors themselves
         if self._released or saved is None:
             raise RuntimeError(
                 f"{type(self).__name__}: trying to backward through the graph a second time "
@@ -121,39 +128,52 @@ class Function:
                     recording = True
                     break
         if recording:
-            _record_inputs(ctx, args)
+            edges = []
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    node = a.grad_fn
+                    # a leaf's edge points at the tensor itself: the engine accumulates into
+                    # its .grad
+                    edges.append((a, 0) if node is None else (node, a._output_nr))
+                else:
+                    edges.append(None)
+            ctx.next_edges = tuple(edges)
         previous = state.enabled
         state.enabled = False
+        forward_mode = _fw.state.levels and _fw.has_tangents(args)
         try:
-            result = cls.forward(ctx, *args, **kwargs)
+            if forward_mode:
+                with _fw.hidden_levels(-1):  # tangents come from the jvp rule, not from inside
+                    result = cls.forward(ctx, *args, **kwargs)
+            else:
+                result = cls.forward(ctx, *args, **kwargs)
         finally:
             state.enabled = previous
-        if not recording:
-            return result
-        return _connect_outputs(ctx, result, args)
+        if recording:
+            if result.__class__ is Tensor and "_non_differentiable" not in ctx.__dict__:
+                result = _connect_one(ctx, result, args)
+            else:
+                result = _connect_outputs(ctx, result, args)
+        if forward_mode:
+            _fw.propagate(cls, ctx, args, result)
+        if recording and ctx._saved:
+            _pack_saved(ctx)
+        return result
 
 
 _new = object.__new__
 
 
-def _edge_of(tensor: Any) -> Any:
-    if not tensor.requires_grad:
-        return None
-    node = tensor.grad_fn
-    if node is None:
-        return (tensor, 0)  # a leaf: the engine accumulates into tensor.grad
-    return (node, tensor._output_nr)
-
-
-def _record_inputs(ctx: Function, args: tuple) -> None:
-    edges = []
-    needs = []
-    for a in args:
-        edge = _edge_of(a) if isinstance(a, Tensor) else None
-        edges.append(edge)
-        needs.append(edge is not None)
-    ctx.next_edges = tuple(edges)
-    ctx.needs_input_grad = tuple(needs)
+def _connect_one(ctx: Function, out: Any, args: tuple) -> Any:
+    if out.data.dtype.kind != "f":
+        return out
+    if out.grad_fn is not None or out.requires_grad or any(out is a for a in args):
+        # forward returned an input or a tensor already in a graph: give it a fresh identity
+        # so that history is not rewritten.
+        out = out._alias()
+    out.requires_grad = True
+    out.grad_fn = ctx
+    return out
 
 
 def _connect_outputs(ctx: Function, result: Any, args: tuple) -> Any:
@@ -163,8 +183,6 @@ def _connect_outputs(ctx: Function, result: Any, args: tuple) -> Any:
     for nr, out in enumerate(outputs):
         if isinstance(out, Tensor) and id(out) not in non_diff and out.dtype.kind == "f":
             if out.grad_fn is not None or out.requires_grad or any(out is a for a in args):
-                # forward returned an input or a tensor already in a graph: give it a fresh
-                # identity so that history is not rewritten.
                 out = out._alias()
                 if isinstance(result, tuple):
                     result = result[:nr] + (out,) + result[nr + 1:]
@@ -177,9 +195,19 @@ def _connect_outputs(ctx: Function, result: Any, args: tuple) -> Any:
         ctx._output_meta = tuple(
             (o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outputs
         )
-    saved = ctx._saved
-    if saved:
-        ctx._saved = tuple(
-            _SavedOutput(t) if t is not None and t.grad_fn is ctx else t for t in saved
-        )
     return result
+
+
+def _pack_saved(ctx: Function) -> None:
+    """Record saved tensors' versions; keep outputs as _SavedOutput to avoid a cycle."""
+    packed = []
+    versions = []
+    for t in ctx._saved:
+        if t is None:
+            packed.append(None)
+            versions.append(0)
+        else:
+            versions.append(t._vc[0])
+            packed.append(_SavedOutput(t) if t.grad_fn is ctx else t)
+    ctx._saved = tuple(packed)
+    ctx._saved_versions = tuple(versions)

@@ -71,6 +71,11 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     def __exit__(self, *exc: object) -> None:
         state.enabled = self._previous
 
+    def __call__(self, function: F) -> F:
+        # As a decorator it must not leave the mode switched by __init__ (PyTorch restores it too)
+        state.enabled = self._previous
+        return super().__call__(function)
+
 
 class detect_anomaly(_GradModeContext):  # noqa: N801
     """Within it, backward checks every gradient and names the op that produced a NaN/Inf."""

@@ -14,7 +14,7 @@ _SPEC = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 class Device:
     """An immutable, interned value: ``Device("cuda:0") is Device("cuda:0")``."""
 
-    __slots__ = ("type", "index", "_name", "_xp")
+    __slots__ = ("type", "index", "_name", "_xp", "_primitives")
     _interned: dict[str, Device] = {}
 
     type: str
@@ -48,6 +48,7 @@ class Device:
             object.__setattr__(device, "index", idx)
             object.__setattr__(device, "_name", name)
             object.__setattr__(device, "_xp", np if kind == "cpu" else None)
+            object.__setattr__(device, "_primitives", None)
             cls._interned[name] = device
         if index is not None or kind == "cpu":
             cls._interned[spec] = device
@@ -69,6 +70,20 @@ class Device:
             object.__setattr__(self, "_xp", cupy)
             xp = cupy
         return xp
+
+    @property
+    def primitives(self) -> ModuleType:
+        """The fused operations this device's backend provides (same names on every backend):
+        gradkit.backend.cpu (NumPy, the reference) or gradkit.backend.cuda.primitives."""
+        table = self._primitives
+        if table is None:
+            import importlib
+
+            self.xp  # noqa: B018 - fails with a clear message when CUDA is unusable
+            name = "gradkit.backend.cpu" if self.type == "cpu" else "gradkit.backend.cuda.primitives"
+            table = importlib.import_module(name)
+            object.__setattr__(self, "_primitives", table)
+        return table
 
     def __repr__(self) -> str:
         return f"device(type='{self.type}'" + (

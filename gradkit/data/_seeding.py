@@ -28,20 +28,14 @@ def make_generator(owner: str, seed: SeedLike) -> np.random.Generator:
 
 
 def draw_base_seed() -> int:
-    """A seed for when the user gave none: from gradkit's global generator when it has one.
-
-    ``gk.manual_seed(s)`` should make an unseeded DataLoader reproducible the way
-    ``torch.manual_seed`` does; until the core exposes a generator we fall back to OS entropy.
-    """
+    """A seed for when the user gave none, drawn from gradkit's global CPU generator, so that
+    ``gk.manual_seed(s)`` makes unseeded loaders and splits reproducible (as in PyTorch)."""
     try:
-        from gradkit.random import default_generator  # type: ignore[import-not-found]
-
-        global_generator = default_generator()
-    except (ImportError, AttributeError):
-        global_generator = None
-    if isinstance(global_generator, np.random.Generator):
-        return int(global_generator.integers(0, 2**63 - 1))
-    return int(np.random.default_rng().integers(0, 2**63 - 1))
+        from gradkit.backend.device import cpu
+        from gradkit.random import generator_for
+    except ImportError:  # the core is not importable: fall back to fresh OS entropy
+        return int(np.random.default_rng().integers(0, 2**63 - 1))
+    return int(generator_for(cpu).integers(0, 2**63 - 1))
 
 
 def base_seed_of(owner: str, seed: SeedLike) -> int:

@@ -24,7 +24,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
     NumPy integers become int64 (labels), Python floats float32 (gradkit's default float, so a
     scalar target never promotes float32 work to float64), bools bool. Strings stay a list.
     """
-    return to_tensors(stack_samples(samples))
+    return to_tensors(stack_samples(samples), owned=True)
 
 
 def stack_samples(samples: Sequence[Any]) -> Any:
@@ -72,20 +72,26 @@ def stack_samples(samples: Sequence[Any]) -> Any:
     )
 
 
-def to_tensors(batch: Any, device: Any = None) -> Any:
+def to_tensors(batch: Any, device: Any = None, owned: bool = False) -> Any:
     """Wrap every array in ``batch`` as a gradkit tensor (on ``device`` when given); tensors
-    already there move to ``device``; strings and other leaves stay as they are."""
+    already there move to ``device``; strings and other leaves stay as they are.
+
+    ``owned``: the arrays were just made for this batch and nobody else holds them, so CPU
+    tensors may share their memory instead of copying it.
+    """
     if is_gradkit_tensor(batch):
         return batch if device is None else batch.to(device)
     if isinstance(batch, (str, bytes)):
         return batch
     if isinstance(batch, Mapping):
-        return {key: to_tensors(value, device) for key, value in batch.items()}
+        return {key: to_tensors(value, device, owned) for key, value in batch.items()}
     if isinstance(batch, tuple):
-        converted = [to_tensors(value, device) for value in batch]
+        converted = [to_tensors(value, device, owned) for value in batch]
         return type(batch)(*converted) if hasattr(batch, "_fields") else tuple(converted)
     if isinstance(batch, list):
-        return [to_tensors(value, device) for value in batch]
+        return [to_tensors(value, device, owned) for value in batch]
+    if owned and isinstance(batch, np.ndarray) and (device is None or device == "cpu"):
+        return gradkit.from_numpy(batch)
     if hasattr(batch, "shape") and hasattr(batch, "dtype"):  # a NumPy or CuPy array
         return gradkit.tensor(batch, device=device)
     return batch

@@ -22,7 +22,8 @@ class Dataset:
 
     Subclasses that keep their samples in arrays may set ``supports_batches`` and implement
     ``get_batch(indices)``, returning the batch already stacked (same structure as one sample,
-    with a leading batch dimension on every array).
+    with a leading batch dimension on every array) in new arrays that share no memory with the
+    dataset (fancy indexing makes such copies), since batches may wrap them without copying.
     """
 
     def __getitem__(self, index: int) -> Any:

@@ -89,11 +89,11 @@ class DataLoader:
         for indices in self.batch_sampler:
             if fetch_whole_batches:
                 batch = self.dataset.get_batch(np.asarray(indices, dtype=np.int64))
-                yield to_tensors(batch, self.device)
+                yield to_tensors(batch, self.device, owned=True)
                 continue
             samples = [self.dataset[int(i)] for i in indices]
             if self.collate_fn is None:
-                yield to_tensors(stack_samples(samples), self.device)
+                yield to_tensors(stack_samples(samples), self.device, owned=True)
             else:
                 batch = self.collate_fn(samples)
                 yield batch if self.device is None else to_tensors(batch, self.device)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import state as _grad_state
 from ..backend.dtypes import promote
 from ..tensor import Tensor
 
@@ -51,6 +52,8 @@ def operands(a: Any, b: Any, op: str) -> tuple[Any, Any, Any]:
                 ad = ad.astype(common, copy=False)
                 bd = bd.astype(common, copy=False)
             return ad, bd, device
+        if b.__class__ is float and ad.dtype.kind == "f":
+            return ad, b, device  # the common case, first: a float tensor and a Python float
         bd = _other(b, ad, device, op)
         if isinstance(bd, _FloatPromotion):
             return ad.astype(np.float32), bd.value, device
@@ -126,3 +129,14 @@ def axis_kwargs(axis: Any, dim: Any, keepdims: Any, keepdim: Any, op: str) -> tu
 
 def wrap(data: Any, device: Any) -> Tensor:
     return Tensor._make(data, device)
+
+
+def records(*values: Any) -> bool:
+    """Whether ops run now would build a graph: grad mode is on and some value needs grad.
+
+    Inside backward, grad mode is on exactly when the caller asked for create_graph=True, so a
+    backward can take a fused, non-differentiable shortcut whenever this is False.
+    """
+    if not _grad_state.enabled:
+        return False
+    return any(isinstance(v, Tensor) and v.requires_grad for v in values)

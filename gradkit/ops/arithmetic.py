@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
+
 from ..autograd.function import Function
+from ..autograd import forward_state as _fw
+from ..autograd.grad_mode import state as _grad_state
 from ..tensor import Tensor
 from . import unary as _unary
 from ._util import operands
 from .broadcast_grad import grad_like
+
+
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _meta(x: Any) -> Any:
@@ -103,7 +111,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.metas = (_meta(a), _meta(b))
-        ctx.scalars = (a, b)
+        ctx.scalars = (_plain(a), _plain(b))
         out = _compute(_pow, a, b, "pow")
         ctx.save_for_backward(a if isinstance(a, Tensor) else None,
                               b if isinstance(b, Tensor) else None, out)
@@ -118,25 +126,35 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
-            if isinstance(b, (int, float)):
-                local = b * a ** (b - 1) if b != 0 else a * 0
+            if isinstance(b, Tensor):
+                # b * a**(b-1) is 0 * inf at a == 0, b == 0; the slope there is 0 (as in PyTorch)
+                from .compare import where
+
+                grad_a = grad_like(where(b == 0, 0.0, grad * b * a ** (b - 1)), *ma)
+            elif b == 0:
+                grad_a = grad_like(grad * 0, *ma)
             else:
-                local = b * a ** (b - 1)
-            grad_a = grad_like(grad * local, *ma)
+                grad_a = grad_like(grad * b * a ** (b - 1), *ma)
         if need_b:
             # d(a**b)/db = a**b * log(a); define it as 0 where a == 0 (as PyTorch does)
-            log_a = _unary.log(_where_positive(a))
+            if isinstance(a, Tensor):
+                log_a = _unary.log(_where_positive(a))
+            else:
+                log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
             grad_b = grad_like(grad * out * log_a, *mb)
         return grad_a, grad_b
 
 
-def _where_positive(a: Any) -> Any:
-    """a with zeros replaced by ones, so that log(a) is finite where a**b's slope is 0."""
-    if isinstance(a, Tensor):
-        from .compare import where
+def _plain(value: Any) -> Any:
+    """NumPy scalars as Python numbers, so a backward formula never widens float32."""
+    return value.item() if isinstance(value, np.generic) else value
 
-        return where(a == 0, 1.0, a)
-    return a if a != 0 else 1.0
+
+def _where_positive(a: Tensor) -> Tensor:
+    """a with zeros replaced by ones, so that log(a) is finite where a**b's slope is 0."""
+    from .compare import where
+
+    return where(a == 0, 1.0, a)
 
 
 class Neg(Function):
@@ -186,7 +204,18 @@ def _mul(x, y):
 
 
 def _div(x, y):
+    if _integral(x) and _integral(y):
+        # integer / integer is true division in PyTorch's default dtype, not NumPy's float64
+        x = x.astype(_FLOAT32) if hasattr(x, "astype") else float(x)
+        y = y.astype(_FLOAT32) if hasattr(y, "astype") else y
     return x / y
+
+
+def _integral(value: Any) -> bool:
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return not isinstance(value, float)
+    return dtype.kind in "iub"
 
 
 def _pow(x, y):
@@ -201,25 +230,43 @@ def _floordiv(x, y):
     return x // y
 
 
+def _records(a: Any, b: Any) -> bool:
+    """Whether a binary op must go through Function.apply: to build a graph node or to carry
+    forward-mode tangents (the common plain case skips it)."""
+    if _grad_state.enabled and (
+        (isinstance(a, Tensor) and a.requires_grad) or (isinstance(b, Tensor) and b.requires_grad)
+    ):
+        return True
+    return bool(_fw.state.levels) and _fw.has_tangents((a, b))
+
+
 def add(a: Any, b: Any, alpha: Any = None) -> Tensor:
     if alpha is not None:
         b = mul(b, alpha)
-    return Add.apply(a, b)
+    if _records(a, b):
+        return Add.apply(a, b)
+    return _compute(_add, a, b, "add")
 
 
 def sub(a: Any, b: Any, alpha: Any = None) -> Tensor:
     if alpha is not None:
         b = mul(b, alpha)
-    return Sub.apply(a, b)
+    if _records(a, b):
+        return Sub.apply(a, b)
+    return _compute(_sub, a, b, "sub")
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    return Mul.apply(a, b)
+    if _records(a, b):
+        return Mul.apply(a, b)
+    return _compute(_mul, a, b, "mul")
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is None:
-        return Div.apply(a, b)
+        if _records(a, b):
+            return Div.apply(a, b)
+        return _compute(_div, a, b, "div")
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":

@@ -44,6 +44,8 @@ def test_missing_damaged_or_foreign_files_are_misses(tmp_path):
     assert load_cached_arrays(tmp_path / "garbage.npz", FINGERPRINT) is None
     np.savez(tmp_path / "foreign.npz", a=np.zeros(2))  # no fingerprint inside
     assert load_cached_arrays(tmp_path / "foreign.npz", FINGERPRINT) is None
+    np.save(tmp_path / "lone.npy", np.zeros(2))
+    assert load_cached_arrays(tmp_path / "lone.npy", FINGERPRINT) is None
 
 
 def test_an_unwritable_cache_is_not_an_error(tmp_path):

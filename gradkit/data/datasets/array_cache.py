@@ -32,10 +32,15 @@ def cache_dir() -> Path:
 def load_cached_arrays(path: Path, fingerprint: dict[str, Any]) -> dict[str, np.ndarray] | None:
     """The arrays stored at ``path`` if it holds an intact entry for ``fingerprint``, else None."""
     try:
-        with np.load(path, allow_pickle=False) as entry:
-            if json.loads(str(entry[FINGERPRINT_KEY])) != fingerprint:
+        # Our own file handle: np.load(path) leaks its handle when the zip is damaged.
+        with open(path, "rb") as stream:
+            entry = np.load(stream, allow_pickle=False)
+            if not isinstance(entry, np.lib.npyio.NpzFile):  # a lone .npy array
                 return None
-            return {key: entry[key] for key in entry.files if key != FINGERPRINT_KEY}
+            with entry:
+                if json.loads(str(entry[FINGERPRINT_KEY])) != fingerprint:
+                    return None
+                return {key: entry[key] for key in entry.files if key != FINGERPRINT_KEY}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
