@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/fit_regression.py
+	$(BIN)/gradkit train --model mlp --dataset mnist --device auto --out runs/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --timeout 600

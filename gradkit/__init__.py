@@ -16,7 +16,12 @@ from .creation import (
 )
 from .ops import *  # noqa: F403 - every op is also a top-level function, as in PyTorch
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .serialization import load, save
 from .tensor import Tensor
+
+# isort: split
+# nn and optim after Tensor: nn.functional imports ops, which need Tensor defined first
+from . import nn, optim
 
 bool = bool_  # noqa: A001 - gk.bool like torch.bool
 float = float32  # noqa: A001

@@ -153,6 +153,11 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
     return _finish(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
 
 
+def _generator(device: Device) -> Any:
+    device.xp  # noqa: B018 - an unusable CUDA device fails here with a message naming what is missing
+    return generator_for(device)
+
+
 def _random(op: str, draw: Any) -> Any:
     def factory(*size: Any, dtype: Any = None, device: Any = None,
                 requires_grad: bool = False, generator: Any = None) -> Tensor:
@@ -161,7 +166,7 @@ def _random(op: str, draw: Any) -> Any:
         dt = as_dtype(dtype, op) if dtype is not None else default_float
         if dt.kind != "f":
             raise TypeError(f"{op}: expected a floating point dtype, got {dt}")
-        gen = generator if generator is not None else generator_for(dev)
+        gen = generator if generator is not None else _generator(dev)
         # draw in float64 for float16 (NumPy's generators make float32/float64 only)
         draw_dtype = dt if dt.itemsize >= 4 else np.dtype(np.float32)
         return _finish(draw(gen, shape, draw_dtype).astype(dt, copy=False), dev, requires_grad)
@@ -182,14 +187,14 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     dev = as_device(device)
     shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size), "randint")
-    gen = generator if generator is not None else generator_for(dev)
+    gen = generator if generator is not None else _generator(dev)
     dt = as_dtype(dtype, "randint") if dtype is not None else np.dtype(np.int64)
     return _finish(gen.integers(low, high, size=shape).astype(dt, copy=False), dev, False)
 
 
 def randperm(n: int, dtype: Any = None, device: Any = None, generator: Any = None) -> Tensor:
     dev = as_device(device)
-    gen = generator if generator is not None else generator_for(dev)
+    gen = generator if generator is not None else _generator(dev)
     dt = as_dtype(dtype, "randperm") if dtype is not None else np.dtype(np.int64)
     return _finish(gen.permutation(n).astype(dt, copy=False), dev, False)
 

@@ -152,6 +152,8 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         data = self.data if self.device.type == "cpu" else self.data.get()
+        if not isinstance(data, np.ndarray):  # NumPy returns scalars from 0-d arithmetic
+            data = np.asarray(data)
         if dtype is not None:
             data = data.astype(dtype, copy=False)
         return data
@@ -285,6 +287,7 @@ class Tensor:
                 value = grad if _grad_state.enabled else grad.detach()
                 owner.grad = value if owner.grad is None else owner.grad + value
 
+        keep.retains_grad = True  # type: ignore[attr-defined]
         self.grad_fn.register_prehook(self._output_nr, keep)
 
     @property
@@ -316,8 +319,10 @@ class Tensor:
     # ---- representation ------------------------------------------------------------------
     def __repr__(self) -> str:
         data = self.data if self.device.type == "cpu" else self.data.get()
+        # PyTorch's look: whole floats print as "1.", others with 4 fixed decimals
+        fixed = data.dtype.kind == "f" and data.size > 0 and not _all_whole(data)
         body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000,
-                               precision=4)
+                               precision=4, floatmode="fixed" if fixed else "maxprec")
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -348,6 +353,11 @@ class _RemovableHandle:
 
 def _new(cls: type) -> Any:
     return object.__new__(cls)
+
+
+def _all_whole(data: np.ndarray) -> bool:
+    finite = data[np.isfinite(data)]
+    return bool(np.all(finite == np.round(finite)))
 
 
 def _looks_like_device(spec: str) -> bool:

@@ -42,12 +42,18 @@ def bind_methods(cls: type) -> None:
         "broadcast_to": ops.broadcast_to, "swapaxes": ops.swapaxes,
         "swapdims": ops.swapaxes, "transpose": _transpose,
         "reshape": _shape_method(ops.reshape), "view": _shape_method(ops.reshape),
-        "permute": _shape_method(ops.permute), "expand": _expand,
+        "permute": _shape_method(ops.permute), "expand": ops.expand,
+        "__matmul__": ops.matmul, "__rmatmul__": _reflect(ops.matmul),
     }
+    direct.update(_shape_and_index_methods())
     for name in (
         "abs", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh",
         "sigmoid", "sign", "floor", "ceil", "round", "trunc", "reciprocal", "square",
-        "where",
+        "where", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+        "logsumexp", "norm", "all", "any", "cumsum", "clamp", "clip", "maximum", "minimum",
+        "isfinite", "isnan", "isinf", "logical_and", "logical_or", "logical_xor", "logical_not",
+        "matmul", "mm", "bmm", "dot", "outer", "softmax", "log_softmax", "relu",
+        "leaky_relu", "gelu", "silu", "softplus", "elu", "hardtanh", "relu6",
     ):
         direct[name] = getattr(ops, name)
     for name, fn in direct.items():
@@ -66,19 +72,21 @@ def _transpose(self: Any, dim0: int = -2, dim1: int = -1) -> Any:
     return ops.swapaxes(self, dim0, dim1)
 
 
-def _expand(self: Any, *shape: Any) -> Any:
-    from .ops.shape import shape_arg
-
-    sizes = shape_arg(shape, "expand")
-    lead = len(sizes) - self.ndim
-    if lead < 0:
-        raise ValueError(
-            f"expand: the target has {len(sizes)} dims, fewer than the tensor's {self.ndim}"
+def _shape_and_index_methods() -> dict:
+    """Methods of the shape and indexing families (PyTorch's names)."""
+    methods = {
+        name: getattr(ops, name)
+        for name in (
+            "flatten", "squeeze", "unsqueeze", "split", "chunk", "repeat", "tile", "flip",
+            "roll", "movedim", "narrow", "unbind", "repeat_interleave", "gather",
+            "index_select", "scatter_add", "index_add", "index_put", "take_along_axis",
         )
-    target = tuple(
-        self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
-    )
-    return ops.broadcast_to(self, target)
+    }
+    methods["moveaxis"] = ops.movedim
+    methods["expand_as"] = lambda self, other: ops.broadcast_to(self, other.shape)
+    methods["view_as"] = lambda self, other: ops.reshape(self, other.shape)
+    methods["reshape_as"] = lambda self, other: ops.reshape(self, other.shape)
+    return methods
 
 
 def _inplace(fn: Any) -> Any:

@@ -47,6 +47,12 @@ __device__ __forceinline__ float tanh(float x) { return tanhf(x); }
 __device__ __forceinline__ double tanh(double x) { return ::tanh(x); }
 __device__ __forceinline__ float abs(float x) { return fabsf(x); }
 __device__ __forceinline__ double abs(double x) { return ::fabs(x); }
+__device__ __forceinline__ float log(float x) { return logf(x); }
+__device__ __forceinline__ double log(double x) { return ::log(x); }
+__device__ __forceinline__ float sqrt(float x) { return sqrtf(x); }
+__device__ __forceinline__ double sqrt(double x) { return ::sqrt(x); }
+// x != x rather than isnan: NVRTC and the executor's g++ spell isnan differently.
+template <typename T> __device__ __forceinline__ bool is_nan(T x) { return x != x; }
 }  // namespace math
 
 }  // namespace gk

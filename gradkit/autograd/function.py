@@ -115,7 +115,12 @@ class Function:
     def register_prehook(self, output_nr: int, hook: Any) -> None:
         if self._pre_hooks is None:  # the class default is shared: make this node's own
             self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        if hooks and getattr(hooks[-1], "retains_grad", False):
+            # retain_grad's hook stays last: .grad shows the gradient after every user hook
+            hooks.insert(len(hooks) - 1, hook)
+        else:
+            hooks.append(hook)
 
     # ---- building the graph ---------------------------------------------------------------
     @classmethod

@@ -194,7 +194,7 @@ class Flatten(Module):
             )
         if not shape:
             return x.reshape(1)
-        return x.reshape(shape[:start] + (-1,) + shape[end + 1:])
+        return x.reshape(shape[:start] + (-1,) + shape[end + 1 :])
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -213,7 +213,7 @@ class Unflatten(Module):
         dim = self.dim + len(shape) if self.dim < 0 else self.dim
         if not 0 <= dim < len(shape):
             raise IndexError(f"Unflatten: dim {self.dim} is out of range for shape {shape}")
-        return x.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1:])
+        return x.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1 :])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -198,8 +198,9 @@ class Module:
         return module
 
     # ---- traversal -----------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """This module and every submodule below it, depth first, each once."""
         if memo is None:
             memo = set()
@@ -210,8 +211,9 @@ class Module:
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
-                                               remove_duplicate)
+                yield from child.named_modules(
+                    memo, f"{prefix}.{name}" if prefix else name, remove_duplicate
+                )
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -228,11 +230,15 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, table: str, prefix: str, recurse: bool,
-                       remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+    def _named_members(
+        self, table: str, prefix: str, recurse: bool, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Any]]:
         seen: set = set()
-        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                   if recurse else [(prefix, self)])
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for name, value in getattr(module, table).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -240,8 +246,9 @@ class Module:
                 seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(qualified name, Parameter) pairs; a shared Parameter is listed once."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
@@ -249,8 +256,9 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -318,8 +326,9 @@ class Module:
         return self.to(as_dtype("float16"))
 
     # ---- state_dict ----------------------------------------------------------------------
-    def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
+    def state_dict(
+        self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict:
         """Parameters and persistent buffers by qualified name (detached, sharing memory)."""
         if destination is None:
             destination = OrderedDict()
@@ -334,8 +343,9 @@ class Module:
                 child.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        assign: bool = False) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
         """Copy ``state_dict``'s values into this module's parameters and buffers.
 
         Everything is validated before anything is copied, so on error the module is unchanged.
@@ -401,8 +411,9 @@ class Module:
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
     def __getstate__(self) -> Any:
         raise TypeError("Modules are not pickled; save model.state_dict() with gradkit.save")
@@ -449,15 +460,18 @@ def _parse_to_args(args: tuple, kwargs: dict) -> tuple[Device | None, Any]:
     if kwargs:
         raise TypeError(f"Module.to: unexpected arguments {sorted(kwargs)}")
     for arg in args:
-        if isinstance(arg, Device) or (isinstance(arg, str) and
-                                       arg.split(":")[0].strip().lower() in ("cpu", "cuda")):
+        if isinstance(arg, Device) or (
+            isinstance(arg, str) and arg.split(":")[0].strip().lower() in ("cpu", "cuda")
+        ):
             device = arg
         elif isinstance(arg, Tensor):
             device, dtype = arg.device, arg.dtype
         else:
             dtype = arg
-    return (as_device(device) if device is not None else None,
-            as_dtype(dtype, "Module.to") if dtype is not None else None)
+    return (
+        as_device(device) if device is not None else None,
+        as_dtype(dtype, "Module.to") if dtype is not None else None,
+    )
 
 
 def _convert_in_place(tensor: Tensor, device: Device | None, dtype: Any) -> None:

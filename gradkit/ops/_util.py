@@ -87,6 +87,11 @@ def _other(value: Any, like: Any, device: Any, op: str) -> Any:
     if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "__cuda_array_interface__"):
         array = device.xp.asarray(value)
         if array.dtype != like.dtype:
+            if array.dtype.kind == "f" and like.dtype.kind == "f":
+                # a constant array is data, not a dtype request: it never widens float32 work
+                return array.astype(like.dtype)
+            if array.dtype.kind == "f":
+                return _FloatPromotion(array.astype(np.float32))
             common = promote(like.dtype, array.dtype)
             array = array.astype(common, copy=False)
         return array

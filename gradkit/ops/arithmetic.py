@@ -7,14 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
 from ..autograd import forward_state as _fw
+from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
 from ..tensor import Tensor
 from . import unary as _unary
 from ._util import operands
 from .broadcast_grad import grad_like
-
 
 _FLOAT32 = np.dtype(np.float32)
 

@@ -28,10 +28,19 @@ def _recording(*values: Any) -> bool:
 
 
 def _snapshot(x: Tensor) -> Tensor:
-    """x as it is now, under its own version counter: its memory is not written to below."""
-    alias = Tensor._from_graph(x.data, x.device, x.requires_grad, x.grad_fn, x._output_nr,
-                               [x._vc[0]])
-    return alias
+    """x as it is now, in its own memory: the new value is written into x's memory below (so
+    views see it), and the graph may have saved this copy."""
+    return Tensor._from_graph(x.data.copy(), x.device, x.requires_grad, x.grad_fn,
+                              x._output_nr, [0])
+
+
+def _overwrite(x: Tensor, value: Any) -> Tensor:
+    """A graph that replaces every element of x by ``value``: gradient 0 flows to x (x * 0
+    would turn inf into nan)."""
+    from .compare import where
+
+    everywhere = Tensor._make(x.device.xp.ones(x.shape, dtype=bool), x.device)
+    return where(everywhere, value, _snapshot(x))
 
 
 def _rebase(x: Tensor, new: Tensor, op: str) -> Tensor:
@@ -42,7 +51,10 @@ def _rebase(x: Tensor, new: Tensor, op: str) -> Tensor:
         )
     if new.dtype != x.dtype:
         new = new.to(x.dtype)
-    x.data = new.data
+    try:
+        x.data[...] = new.data
+    except ValueError as error:
+        raise ValueError(f"{op}: cannot write into the tensor in place ({error})") from None
     x.grad_fn = new.grad_fn
     x._output_nr = new._output_nr
     x.requires_grad = new.requires_grad
@@ -75,17 +87,17 @@ def apply_inplace(x: Tensor, fn: Any, other: Any) -> Tensor:
     return _write(x, result.data, op)
 
 
-def fill_(x: Tensor, value: Any) -> Tensor:
-    _refuse_leaf(x, "fill_")
+def fill_(x: Tensor, value: Any, _op: str = "fill_") -> Tensor:
+    _refuse_leaf(x, _op)
     if isinstance(value, Tensor):
         value = value.item()
     if _recording(x):
-        return _rebase(x, _snapshot(x) * 0 + value, "fill_")
-    return _write(x, value, "fill_")
+        return _rebase(x, _overwrite(x, value), _op)
+    return _write(x, value, _op)
 
 
 def zero_(x: Tensor) -> Tensor:
-    return fill_(x, 0)
+    return fill_(x, 0, "zero_")
 
 
 def copy_(x: Tensor, source: Any) -> Tensor:
@@ -104,7 +116,7 @@ def copy_(x: Tensor, source: Any) -> Tensor:
                 f"copy_: cannot broadcast source shape {tuple(source.shape)} to "
                 f"{tuple(x.shape)}"
             ) from None
-        return _rebase(x, _snapshot(x) * 0 + expanded, "copy_")
+        return _rebase(x, _overwrite(x, expanded), "copy_")
     return _write(x, source.data, "copy_")
 
 

@@ -50,6 +50,8 @@ def _product(ad: Any, bd: Any, xp: Any) -> Any:
     if ad.ndim > 2 and bd.ndim == 2:
         rows = ad.reshape(-1, ad.shape[-1])
         return (rows @ bd).reshape(ad.shape[:-1] + (bd.shape[-1],))
+    if ad.ndim == 1 and bd.ndim == 1:
+        return xp.asarray(xp.matmul(ad, bd))  # NumPy returns a scalar, not a 0-d array
     return xp.matmul(ad, bd)
 
 
@@ -75,31 +77,43 @@ class MatMul(Function):
         (a_shape, a_dtype), (b_shape, b_dtype) = ctx.metas
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # dot product: the result is 0-d
-            return (grad_like(grad * b, a_shape, a_dtype) if need_a else None,
-                    grad_like(grad * a, b_shape, b_dtype) if need_b else None)
+            return (
+                grad_like(grad * b, a_shape, a_dtype) if need_a else None,
+                grad_like(grad * a, b_shape, b_dtype) if need_b else None,
+            )
         a2 = a if a.ndim > 1 else _shape.reshape(a, (1, a.shape[0]))
         b2 = b if b.ndim > 1 else _shape.reshape(b, (b.shape[0], 1))
         g = _shape.reshape(grad, ctx.grad_shape)
         grad_a = grad_b = None
         if need_a:
-            grad_a = _grad_of_left(g, b2, a2.shape)
+            # g @ b^T; grad_like sums it over the batch dims that a was broadcast along
+            grad_a = matmul(g, _shape.swapaxes(b2, -1, -2))
             grad_a = _shape.reshape(grad_like(grad_a, a2.shape, a_dtype), a_shape)
         if need_b:
             grad_b = _grad_of_right(a2, g, b2.shape)
             grad_b = _shape.reshape(grad_like(grad_b, b2.shape, b_dtype), b_shape)
         return grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx, tangent_a, tangent_b):
+        a, b = ctx.saved_tensors
+        return _sum_present(
+            matmul(tangent_a, b) if tangent_a is not None else None,
+            matmul(a, tangent_b) if tangent_b is not None else None,
+        )
+
+
+def _sum_present(*terms: Any) -> Any:
+    """The sum of the terms that are not None (None if all are): a product rule's result."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
 
 def _dtype_of(original: Any, data: Any) -> np.dtype:
     return original.dtype if isinstance(original, Tensor) else data.dtype
-
-
-def _grad_of_left(g: Tensor, b2: Tensor, a2_shape: tuple) -> Tensor:
-    """dL/da = g @ b^T, summed over the batch dims that a was broadcast along."""
-    if len(a2_shape) == 2 and g.ndim > 2 and b2.ndim == 2:
-        # a and b are both plain matrices: sum g over the batch first, then one GEMM
-        g = _reduce.sum(g, axis=tuple(range(g.ndim - 2)))
-    return matmul(g, _shape.swapaxes(b2, -1, -2))
 
 
 def _grad_of_right(a2: Tensor, g: Tensor, b2_shape: tuple) -> Tensor:
@@ -142,8 +156,7 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     a_shape, b_shape = _shape_of(a), _shape_of(b)
     if len(a_shape) != 1 or len(b_shape) != 1 or a_shape != b_shape:
         raise ValueError(
-            f"dot: expected two 1-D tensors of the same length, got shapes {a_shape} and "
-            f"{b_shape}"
+            f"dot: expected two 1-D tensors of the same length, got shapes {a_shape} and {b_shape}"
         )
     return matmul(a, b)
 
@@ -168,8 +181,8 @@ class Linear(Function):
         if bias is not None:
             out += bias.data
         ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
-        return Tensor._make(out.reshape(xd.shape[:-1] + (out_features,)), x.device)
+        ctx.out_shape = xd.shape[:-1] + (out_features,)
+        return Tensor._make(out.reshape(ctx.out_shape), x.device)
 
     @staticmethod
     def backward(ctx, grad):
@@ -188,9 +201,21 @@ class Linear(Function):
             grad_b = Tensor._make(g.sum(axis=0), x.device)
         return grad_x, grad_w, grad_b
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_w, tangent_b):
+        x, weight = ctx.saved_tensors
+        total = _sum_present(
+            linear(tangent_x, weight) if tangent_x is not None else None,
+            linear(x, tangent_w) if tangent_w is not None else None,
+        )
+        if tangent_b is None:
+            return total
+        return _shape.broadcast_to(tangent_b, ctx.out_shape) if total is None else total + tangent_b
 
-def _linear_grads_recorded(grad: Tensor, x: Tensor, weight: Tensor, need_x: bool,
-                           need_w: bool, need_b: bool) -> tuple:
+
+def _linear_grads_recorded(
+    grad: Tensor, x: Tensor, weight: Tensor, need_x: bool, need_w: bool, need_b: bool
+) -> tuple:
     """Linear's gradients as differentiable ops, for create_graph=True."""
     g = _shape.reshape(grad, (-1, weight.shape[0]))
     grad_x = _shape.reshape(matmul(g, weight), x.shape) if need_x else None

@@ -12,7 +12,9 @@ from gradkit.testing.cuda_executor import ExecutorLaunchError
 def test_static_shared_memory_reduction_needs_a_real_barrier(selftest_library):
     x = np.random.default_rng(0).normal(size=5 * 256 - 17).astype(np.float32)
     sums = np.zeros(5, np.float32)
-    selftest_library.launch("block_sum_static_shared", (5, 1, 1), (256, 1, 1), (x, sums, np.int64(x.size)))
+    selftest_library.launch(
+        "block_sum_static_shared", (5, 1, 1), (256, 1, 1), (x, sums, np.int64(x.size))
+    )
     expected = np.pad(x, (0, 17)).reshape(5, 256).sum(axis=1)
     np.testing.assert_allclose(sums, expected, rtol=1e-5, atol=1e-5)
 
@@ -67,7 +69,9 @@ def test_shuffle_and_ballot_semantics(selftest_library, delta, width):
         (threads, 1, 1),
         (*results, ballots, np.int32(delta), np.int32(width)),
     )
-    for name, got, want in zip(("shfl", "up", "down", "xor"), results, _cuda_shuffles(delta, width, threads)):
+    for name, got, want in zip(
+        ("shfl", "up", "down", "xor"), results, _cuda_shuffles(delta, width, threads)
+    ):
         np.testing.assert_array_equal(got, want, err_msg=f"__shfl_{name}_sync")
     every_third_lane = sum(1 << lane for lane in range(0, 32, 3))
     np.testing.assert_array_equal(ballots, every_third_lane)
@@ -114,10 +118,14 @@ def test_half_conversions_round_like_numpy(selftest_library):
     specials = [0.0, -0.0, 1.0, 65504.0, 65520.0, 1e6, -1e6, 6e-8, 3e-8, 1e-10, np.inf, -np.inf]
     ties = (np.arange(-20, 20) * 2.0**-11 + 1.0).tolist()  # halfway between float16 values
     x = np.array(specials + ties, np.float32)
-    x = np.concatenate([x, np.random.default_rng(3).normal(scale=100, size=1000).astype(np.float32)])
+    x = np.concatenate(
+        [x, np.random.default_rng(3).normal(scale=100, size=1000).astype(np.float32)]
+    )
     halves = np.zeros(x.size, np.float16)
     back = np.zeros(x.size, np.float32)
-    selftest_library.launch("half_round_trip", (2, 1, 1), (64, 1, 1), (x, halves, back, np.int64(x.size)))
+    selftest_library.launch(
+        "half_round_trip", (2, 1, 1), (64, 1, 1), (x, halves, back, np.int64(x.size))
+    )
     with np.errstate(over="ignore"):  # 65520 and 1e6 overflow to inf, as they should
         expected = x.astype(np.float16)
     np.testing.assert_array_equal(halves.view(np.uint16), expected.view(np.uint16))
@@ -139,10 +147,22 @@ def test_trap_names_the_thread_and_the_executor_recovers(selftest_library):
 @pytest.mark.parametrize(
     ("args", "error", "message"),
     [
-        ((np.zeros(4, np.float64), np.zeros(1, np.float32), np.int64(4)), TypeError, "float32 pointer"),
+        (
+            (np.zeros(4, np.float64), np.zeros(1, np.float32), np.int64(4)),
+            TypeError,
+            "float32 pointer",
+        ),
         ((np.zeros(4, np.float32), np.zeros(1, np.float32), 4), TypeError, "int64 scalar"),
-        ((np.zeros(4, np.float32), np.zeros(1, np.float32), np.int32(4)), TypeError, "int64 scalar"),
-        ((np.zeros(8, np.float32)[::2], np.zeros(1, np.float32), np.int64(4)), ValueError, "strided"),
+        (
+            (np.zeros(4, np.float32), np.zeros(1, np.float32), np.int32(4)),
+            TypeError,
+            "int64 scalar",
+        ),
+        (
+            (np.zeros(8, np.float32)[::2], np.zeros(1, np.float32), np.int64(4)),
+            ValueError,
+            "strided",
+        ),
         ((np.zeros(4, np.float32), np.zeros(1, np.float32)), TypeError, "takes 3 arguments"),
     ],
 )
@@ -156,7 +176,10 @@ def test_read_only_output_is_rejected(selftest_library):
     sums.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         selftest_library.launch(
-            "block_sum_static_shared", (1, 1, 1), (256, 1, 1), (np.zeros(4, np.float32), sums, np.int64(4))
+            "block_sum_static_shared",
+            (1, 1, 1),
+            (256, 1, 1),
+            (np.zeros(4, np.float32), sums, np.int64(4)),
         )
 
 

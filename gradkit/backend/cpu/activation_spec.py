@@ -26,7 +26,9 @@ ACTIVATION_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.flo
 
 def check_kind(op: str, kind: str) -> None:
     if kind not in ACTIVATION_KINDS:
-        raise ValueError(f"{op}: unknown activation kind {kind!r}; expected one of {ACTIVATION_KINDS}")
+        raise ValueError(
+            f"{op}: unknown activation kind {kind!r}; expected one of {ACTIVATION_KINDS}"
+        )
 
 
 def check_floating(op: str, name: str, array) -> None:

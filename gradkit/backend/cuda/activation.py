@@ -27,7 +27,11 @@ _KIND_ENUMERATORS = {  # kind -> the ActivationKind enumerator in activation.cu
     "tanh": "ActivationKind::Tanh",
     "softplus": "ActivationKind::Softplus",
 }
-_C_TYPES = {np.dtype(np.float16): "__half", np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+_C_TYPES = {
+    np.dtype(np.float16): "__half",
+    np.dtype(np.float32): "float",
+    np.dtype(np.float64): "double",
+}
 
 
 def kernel_name(function: str, dtype, kind: str) -> str:

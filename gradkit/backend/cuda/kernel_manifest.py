@@ -10,9 +10,10 @@ from __future__ import annotations
 
 def manifest() -> dict[str, tuple[str, ...]]:
     """{source file name: name expressions} for every .cu file the runtime loads."""
-    from gradkit.backend.cuda import activation
+    from gradkit.backend.cuda import activation, softmax
 
-    return {activation.KERNEL_FILE: activation.NAME_EXPRESSIONS}
+    families = (activation, softmax)
+    return {family.KERNEL_FILE: family.NAME_EXPRESSIONS for family in families}
 
 
 def name_expressions(file: str) -> tuple[str, ...]:

@@ -54,9 +54,15 @@ def _module(file: str, arch: str, names: tuple[str, ...]):
             try:
                 module.compile()  # now, so that a failure names the file, not a later launch
             except cupy.cuda.compiler.CompileException as error:
+                hint = ""
+                if "cuda_fp16.h" in str(error):
+                    hint = (
+                        "\n(NVRTC needs the CUDA headers: install nvidia-cuda-runtime-cu12 "
+                        "or a CUDA toolkit and set CUDA_PATH)"
+                    )
                 raise KernelCompileError(
                     f"NVRTC failed to compile {file} for sm_{arch} with options "
-                    f"{' '.join(NVRTC_OPTIONS)}:\n{error}"
+                    f"{' '.join(NVRTC_OPTIONS)}:\n{error}{hint}"
                 ) from error
             _modules[(file, arch)] = module
     return module

@@ -39,7 +39,7 @@ class Parameter:
 
 
 def parse_signature(text: str) -> tuple[Parameter, ...]:
-    """"Pcf4,Pf4,i8" -> (const float32 pointer, float32 pointer, int64 scalar)."""
+    """ "Pcf4,Pf4,i8" -> (const float32 pointer, float32 pointer, int64 scalar)."""
     parameters = []
     for code in filter(None, text.split(",")):
         is_pointer = code.startswith("P")

@@ -1,0 +1,110 @@
+// Block-wide reductions for kernels that give one block to one row (softmax, cross-entropy,
+// normalisation): warp shuffles first, then one value per warp through shared memory.
+//
+// Requirements: blockDim.x is a multiple of 32 and at most 1024 (so at most 32 warps), and
+// every thread of the block calls the reduction (it contains __syncthreads). Every thread
+// receives the result, which saves a broadcast round trip through shared memory.
+#ifndef GRADKIT_KERNELS_BLOCK_REDUCE_CUH
+#define GRADKIT_KERNELS_BLOCK_REDUCE_CUH
+
+#include "common.cuh"
+
+namespace gk {
+
+constexpr int kWarpSize = 32;
+constexpr int kMaxWarps = 32;
+constexpr unsigned kFullMask = 0xffffffffu;
+
+struct SumOp {
+  template <typename A> __device__ __forceinline__ A operator()(A a, A b) const { return a + b; }
+};
+
+// NaN wins, as in NumPy's max, so a row holding a NaN gives NaN like the twins.
+struct MaxOp {
+  template <typename A> __device__ __forceinline__ A operator()(A a, A b) const {
+    return (a > b || is_nan(a)) ? a : b;
+  }
+};
+
+template <typename A, typename Op> __device__ __forceinline__ A warp_allreduce(A value, Op op) {
+  for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) {
+    value = op(value, __shfl_xor_sync(kFullMask, value, offset));
+  }
+  return value;
+}
+
+// `scratch` holds kMaxWarps values in shared memory; it may be reused by the next call.
+template <typename A, typename Op>
+__device__ __forceinline__ A block_allreduce(A value, Op op, A identity, A* scratch) {
+  const int lane = threadIdx.x % kWarpSize;
+  const int warp = threadIdx.x / kWarpSize;
+  const int warps = blockDim.x / kWarpSize;
+  value = warp_allreduce(value, op);
+  __syncthreads();  // a previous call may still be reading scratch
+  if (lane == 0) scratch[warp] = value;
+  __syncthreads();
+  value = lane < warps ? scratch[lane] : identity;
+  return warp_allreduce(value, op);
+}
+
+template <typename A> __device__ __forceinline__ A block_sum(A value, A* scratch) {
+  return block_allreduce(value, SumOp(), A(0), scratch);
+}
+
+// A running (max, sum of exp(x - max)) pair: the one-pass ("online") softmax statistics.
+// -inf entries contribute exp(-inf) = 0 and are skipped, which keeps exp's argument from
+// becoming -inf - -inf = NaN while the running max is still -inf.
+template <typename A> struct MaxExpSum {
+  A max;
+  A sum;
+
+  __device__ __forceinline__ static MaxExpSum empty() { return {-A(INFINITY), A(0)}; }
+
+  __device__ __forceinline__ void add(A x) {
+    if (x > max) {
+      sum = sum * math::exp(max - x) + A(1);
+      max = x;
+    } else if (x != -A(INFINITY)) {
+      sum += math::exp(x - max);  // a NaN x lands here and makes the sum NaN
+    }
+  }
+
+  __device__ __forceinline__ static MaxExpSum combine(MaxExpSum a, MaxExpSum b) {
+    const A m = a.max > b.max ? a.max : b.max;
+    if (m == -A(INFINITY)) return {m, A(0)};
+    return {m, a.sum * math::exp(a.max - m) + b.sum * math::exp(b.max - m)};
+  }
+};
+
+template <typename A>
+__device__ __forceinline__ MaxExpSum<A> warp_allreduce(MaxExpSum<A> value) {
+  for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) {
+    MaxExpSum<A> other;
+    other.max = __shfl_xor_sync(kFullMask, value.max, offset);
+    other.sum = __shfl_xor_sync(kFullMask, value.sum, offset);
+    value = MaxExpSum<A>::combine(value, other);
+  }
+  return value;
+}
+
+// `scratch` holds 2 * kMaxWarps values in shared memory.
+template <typename A>
+__device__ __forceinline__ MaxExpSum<A> block_allreduce(MaxExpSum<A> value, A* scratch) {
+  const int lane = threadIdx.x % kWarpSize;
+  const int warp = threadIdx.x / kWarpSize;
+  const int warps = blockDim.x / kWarpSize;
+  value = warp_allreduce(value);
+  __syncthreads();
+  if (lane == 0) {
+    scratch[warp] = value.max;
+    scratch[kMaxWarps + warp] = value.sum;
+  }
+  __syncthreads();
+  value = lane < warps ? MaxExpSum<A>{scratch[lane], scratch[kMaxWarps + lane]}
+                       : MaxExpSum<A>::empty();
+  return warp_allreduce(value);
+}
+
+}  // namespace gk
+
+#endif  // GRADKIT_KERNELS_BLOCK_REDUCE_CUH
