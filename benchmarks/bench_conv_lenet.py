@@ -40,15 +40,26 @@ def conv_case(c_in: int, c_out: int, size: int, batch: int = 32) -> dict:
     def run_gk():
         gconv(gx).sum().backward()
 
-    return {"case": f"conv2d {c_in}->{c_out} {size}x{size} b{batch} fwd+bwd",
-            "torch_ms": median_ms(run_torch), "gradkit_ms": median_ms(run_gk)}
+    return {
+        "case": f"conv2d {c_in}->{c_out} {size}x{size} b{batch} fwd+bwd",
+        "torch_ms": median_ms(run_torch),
+        "gradkit_ms": median_ms(run_gk),
+    }
 
 
 def lenet(lib) -> object:
     return lib.Sequential(
-        lib.Conv2d(1, 6, 5, padding=2), lib.ReLU(), lib.MaxPool2d(2),
-        lib.Conv2d(6, 16, 5), lib.ReLU(), lib.MaxPool2d(2), lib.Flatten(),
-        lib.Linear(16 * 5 * 5, 120), lib.ReLU(), lib.Linear(120, 84), lib.ReLU(),
+        lib.Conv2d(1, 6, 5, padding=2),
+        lib.ReLU(),
+        lib.MaxPool2d(2),
+        lib.Conv2d(6, 16, 5),
+        lib.ReLU(),
+        lib.MaxPool2d(2),
+        lib.Flatten(),
+        lib.Linear(16 * 5 * 5, 120),
+        lib.ReLU(),
+        lib.Linear(120, 84),
+        lib.ReLU(),
         lib.Linear(84, 10),
     )
 
@@ -77,20 +88,26 @@ def lenet_case(batch: int = 64) -> dict:
         for p in gparams:  # a plain SGD step on the arrays, the same work as torch's loop
             p.data -= np.float32(0.01) * p.grad.data
 
-    return {"case": f"LeNet train step b{batch}", "torch_ms": median_ms(run_torch),
-            "gradkit_ms": median_ms(run_gk)}
+    return {
+        "case": f"LeNet train step b{batch}",
+        "torch_ms": median_ms(run_torch),
+        "gradkit_ms": median_ms(run_gk),
+    }
 
 
 def main() -> None:
     rows = [conv_case(3, 16, 32), conv_case(64, 64, 16), lenet_case()]
     for row in rows:
         row["ratio"] = row["gradkit_ms"] / row["torch_ms"]
-        print(f"{row['case']:40s} torch {row['torch_ms']:8.2f} ms  gradkit "
-              f"{row['gradkit_ms']:8.2f} ms  ratio {row['ratio']:.2f}")
+        print(
+            f"{row['case']:40s} torch {row['torch_ms']:8.2f} ms  gradkit "
+            f"{row['gradkit_ms']:8.2f} ms  ratio {row['ratio']:.2f}"
+        )
     out = pathlib.Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "conv_lenet.json").write_text(json.dumps(
-        {"torch_threads": torch.get_num_threads(), "rows": rows}, indent=2))
+    (out / "conv_lenet.json").write_text(
+        json.dumps({"torch_threads": torch.get_num_threads(), "rows": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ struct SumOp {
 // NaN wins, as in NumPy's max, so a row holding a NaN gives NaN like the twins.
 struct MaxOp {
   template <typename A> __device__ __forceinline__ A operator()(A a, A b) const {
-    return (a > b || is_nan(a)) ? a : b;
+    return (a > b || math::is_nan(a)) ? a : b;
   }
 };
 
@@ -58,20 +58,20 @@ template <typename A> struct MaxExpSum {
   A max;
   A sum;
 
-  __device__ __forceinline__ static MaxExpSum empty() { return {-A(INFINITY), A(0)}; }
+  __device__ __forceinline__ static MaxExpSum empty() { return {-math::infinity<A>(), A(0)}; }
 
   __device__ __forceinline__ void add(A x) {
     if (x > max) {
       sum = sum * math::exp(max - x) + A(1);
       max = x;
-    } else if (x != -A(INFINITY)) {
+    } else if (x != -math::infinity<A>()) {
       sum += math::exp(x - max);  // a NaN x lands here and makes the sum NaN
     }
   }
 
   __device__ __forceinline__ static MaxExpSum combine(MaxExpSum a, MaxExpSum b) {
     const A m = a.max > b.max ? a.max : b.max;
-    if (m == -A(INFINITY)) return {m, A(0)};
+    if (m == -math::infinity<A>()) return {m, a.sum + b.sum};  // 0, or NaN carried from a NaN x
     return {m, a.sum * math::exp(a.max - m) + b.sum * math::exp(b.max - m)};
   }
 };

@@ -51,6 +51,21 @@ __device__ __forceinline__ float log(float x) { return logf(x); }
 __device__ __forceinline__ double log(double x) { return ::log(x); }
 __device__ __forceinline__ float sqrt(float x) { return sqrtf(x); }
 __device__ __forceinline__ double sqrt(double x) { return ::sqrt(x); }
+// NVRTC has no INFINITY/NAN macros (no <cmath>): build them from their bit patterns.
+template <typename T> __device__ __forceinline__ T infinity();
+template <> __device__ __forceinline__ float infinity<float>() {
+  return __int_as_float(0x7f800000);
+}
+template <> __device__ __forceinline__ double infinity<double>() {
+  return __longlong_as_double(0x7ff0000000000000LL);
+}
+template <typename T> __device__ __forceinline__ T quiet_nan();
+template <> __device__ __forceinline__ float quiet_nan<float>() {
+  return __int_as_float(0x7fc00000);
+}
+template <> __device__ __forceinline__ double quiet_nan<double>() {
+  return __longlong_as_double(0x7ff8000000000000LL);
+}
 // x != x rather than isnan: NVRTC and the executor's g++ spell isnan differently.
 template <typename T> __device__ __forceinline__ bool is_nan(T x) { return x != x; }
 }  // namespace math

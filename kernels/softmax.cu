@@ -22,7 +22,7 @@ __global__ void softmax_forward(const T* __restrict__ x, T* __restrict__ out, lo
     for (long long c = threadIdx.x; c < cols; c += blockDim.x) stats.add(gk::to_acc(x_row[c]));
     stats = gk::block_allreduce(stats, scratch);
     // A +inf makes the twin's shifted row hold inf - inf = NaN, hence a NaN sum: match it.
-    if (stats.max == Acc(INFINITY)) stats.sum = Acc(NAN);
+    if (stats.max == gk::math::infinity<Acc>()) stats.sum = gk::math::quiet_nan<Acc>();
     const Acc log_sum = gk::math::log(stats.sum);
     for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
       const Acc shifted = gk::to_acc(x_row[c]) - stats.max;

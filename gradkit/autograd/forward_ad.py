@@ -20,7 +20,7 @@ from . import function as _function
 from .forward_state import state
 
 _dual_tensors: dict[int, list] = {}  # level -> weak references to tensors given tangents
-_next_level = [0]
+_next_level = [0]  # never reset: a tensor may keep a stale entry of an exited level
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -42,8 +42,6 @@ def dual_level() -> Iterator[int]:
             t = ref()
             if t is not None and t._fw:
                 t._fw.pop(level, None)
-        if not state.levels:
-            _next_level[0] = 0
 
 
 def _current_level(level: int | None, op: str) -> int:

@@ -32,6 +32,20 @@ def has_tangents(args: tuple) -> bool:
     return False
 
 
+def has_visible_tangents(values: tuple) -> bool:
+    """Whether some value carries a tangent that ops run now must propagate (an active level
+    that is not hidden by a jvp rule in progress)."""
+    if not state.levels:
+        return False
+    for v in values:
+        fw = getattr(v, "_fw", None)
+        if fw:
+            for level in fw:
+                if level <= state.visible and level in state.levels:
+                    return True
+    return False
+
+
 @contextlib.contextmanager
 def hidden_levels(max_visible: int) -> Iterator[None]:
     previous = state.visible
@@ -49,8 +63,11 @@ def tangent_of(tensor: Any, level: int) -> Any:
 
 def propagate(cls: type, ctx: Any, args: tuple, result: Any) -> None:
     """Give ``result`` its tangents at every visible level some input has a tangent for."""
+    # tangents of levels that were exited (stale entries) are ignored: level numbers are
+    # never reused
+    active = state.levels
     levels = sorted({lv for a in args if getattr(a, "_fw", None) for lv in a._fw
-                     if lv <= state.visible})
+                     if lv <= state.visible and lv in active})
     if not levels:
         return
     jvp = getattr(cls, "jvp", None)
@@ -64,16 +81,35 @@ def propagate(cls: type, ctx: Any, args: tuple, result: Any) -> None:
         tangents = tuple(tangent_of(a, level) for a in args)
         with hidden_levels(level - 1):
             out_tangents = jvp(ctx, *tangents)
-        if not isinstance(out_tangents, tuple):
-            out_tangents = (out_tangents,)
-        if len(out_tangents) != len(outputs):
+            if not isinstance(out_tangents, tuple):
+                out_tangents = (out_tangents,)
+            if len(out_tangents) != len(outputs):
+                raise RuntimeError(
+                    f"{cls.__name__}.jvp returned {len(out_tangents)} tangents for "
+                    f"{len(outputs)} outputs"
+                )
+            for out, tangent in zip(outputs, out_tangents):
+                if tangent is None or not hasattr(out, "_fw") or out.dtype.kind != "f":
+                    continue
+                tangent = _like_primal(cls, tangent, out)
+                if out._fw is None:
+                    out._fw = {}
+                out._fw[level] = tangent
+
+
+def _like_primal(cls: type, tangent: Any, out: Any) -> Any:
+    """A rule may return a tangent that still needs broadcasting to the output's shape (an
+    input that was broadcast) or casting to its dtype (type promotion); do that here, once."""
+    if tangent.shape != out.shape:
+        from ..ops import shape as _shape
+
+        try:
+            tangent = _shape.broadcast_to(tangent, out.shape)
+        except ValueError:
             raise RuntimeError(
-                f"{cls.__name__}.jvp returned {len(out_tangents)} tangents for "
-                f"{len(outputs)} outputs"
-            )
-        for out, tangent in zip(outputs, out_tangents):
-            if tangent is None or not hasattr(out, "_fw") or out.dtype.kind != "f":
-                continue
-            if out._fw is None:
-                out._fw = {}
-            out._fw[level] = tangent
+                f"{cls.__name__}.jvp returned a tangent of shape {tuple(tangent.shape)} for "
+                f"an output of shape {tuple(out.shape)}"
+            ) from None
+    if tangent.dtype != out.dtype:
+        tangent = tangent.to(out.dtype)
+    return tangent

@@ -20,7 +20,7 @@ class _SavedOutput:
     """An output saved for backward. Holding the Tensor itself would make a reference cycle
     (node -> output -> node), so keep its array and rebuild the Tensor when unpacked."""
 
-    __slots__ = ("data", "device", "version_counter", "output_nr", "requires_grad")
+    __slots__ = ("data", "device", "version_counter", "output_nr", "requires_grad", "tangents")
 
     def __init__(self, tensor: Any) -> None:
         self.data = tensor.data
@@ -28,6 +28,9 @@ class _SavedOutput:
         self.version_counter = tensor._vc
         self.output_nr = tensor._output_nr
         self.requires_grad = tensor.requires_grad
+        # forward-mode tangents travel with the saved output, so a backward pass run inside
+        # a dual level (forward over reverse: Hessian-vector products) sees them
+        self.tangents = tensor._fw
 
 
 class Function:
@@ -83,6 +86,7 @@ class Function:
                 now = item.version_counter[0]
                 tensor = Tensor._from_graph(item.data, item.device, item.requires_grad,
                                             self, item.output_nr, item.version_counter)
+                tensor._fw = item.tangents
             else:
                 now = item._vc[0]
                 tensor = item

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd import forward_state as _fw
 from ..backend.dtypes import promote
 from ..tensor import Tensor
 
@@ -137,11 +138,14 @@ def wrap(data: Any, device: Any) -> Tensor:
 
 
 def records(*values: Any) -> bool:
-    """Whether ops run now would build a graph: grad mode is on and some value needs grad.
+    """Whether ops run now must go through Function.apply: grad mode is on and some value
+    needs grad (a graph is built), or some value carries a forward-mode tangent.
 
     Inside backward, grad mode is on exactly when the caller asked for create_graph=True, so a
     backward can take a fused, non-differentiable shortcut whenever this is False.
     """
-    if not _grad_state.enabled:
-        return False
-    return any(isinstance(v, Tensor) and v.requires_grad for v in values)
+    if _grad_state.enabled:
+        for v in values:
+            if isinstance(v, Tensor) and v.requires_grad:
+                return True
+    return _fw.has_visible_tangents(values)  # hidden levels (a jvp rule running) need no graph

@@ -7,12 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import forward_state as _fw
 from ..autograd.function import Function
-from ..autograd.grad_mode import state as _grad_state
 from ..tensor import Tensor
 from . import unary as _unary
-from ._util import operands
+from ._util import operands, records
 from .broadcast_grad import grad_like
 
 _FLOAT32 = np.dtype(np.float32)
@@ -50,6 +48,10 @@ class Add(Function):
         return (grad_like(grad, *ma) if need_a else None,
                 grad_like(grad, *mb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, tangent_a, tangent_b):
+        return _sum_present(tangent_a, tangent_b)
+
 
 class Sub(Function):
     @staticmethod
@@ -63,6 +65,10 @@ class Sub(Function):
         need_a, need_b = ctx.needs_input_grad
         return (grad_like(grad, *ma) if need_a else None,
                 grad_like(-grad, *mb) if need_b else None)
+
+    @staticmethod
+    def jvp(ctx, tangent_a, tangent_b):
+        return _sum_present(tangent_a, -tangent_b if tangent_b is not None else None)
 
 
 class Mul(Function):
@@ -84,6 +90,12 @@ class Mul(Function):
         return (grad_like(grad * b, *ma) if need_a else None,
                 grad_like(grad * a, *mb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, tangent_a, tangent_b):
+        a, b = _operand_values(ctx)
+        return _sum_present(tangent_a * b if tangent_a is not None else None,
+                            a * tangent_b if tangent_b is not None else None)
+
 
 class Div(Function):
     @staticmethod
@@ -104,6 +116,12 @@ class Div(Function):
         grad_a = grad / b
         return (grad_like(grad_a, *ma) if need_a else None,
                 grad_like(-grad_a * a / b, *mb) if need_b else None)
+
+    @staticmethod
+    def jvp(ctx, tangent_a, tangent_b):
+        a, b = _operand_values(ctx)
+        return _sum_present(tangent_a / b if tangent_a is not None else None,
+                            -tangent_b * a / (b * b) if tangent_b is not None else None)
 
 
 class Pow(Function):
@@ -143,6 +161,29 @@ class Pow(Function):
             grad_b = grad_like(grad * out * log_a, *mb)
         return grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx, tangent_a, tangent_b):
+        ta, tb, out = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        terms = []
+        if tangent_a is not None:
+            if isinstance(b, Tensor):
+                from .compare import where
+
+                terms.append(where(b == 0, 0.0, tangent_a * b * a ** (b - 1)))
+            elif b == 0:
+                terms.append(tangent_a * 0)
+            else:
+                terms.append(tangent_a * b * a ** (b - 1))
+        if tangent_b is not None:
+            if isinstance(a, Tensor):
+                log_a = _unary.log(_where_positive(a))
+            else:
+                log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+            terms.append(tangent_b * out * log_a)
+        return _sum_present(*terms)
+
 
 def _plain(value: Any) -> Any:
     """NumPy scalars as Python numbers, so a backward formula never widens float32."""
@@ -164,6 +205,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        return -tangent
 
 
 class Remainder(Function):
@@ -188,6 +233,28 @@ class Remainder(Function):
         if need_b:
             grad_b = grad_like(-grad * _unary.floor(a / b), *mb)
         return (grad_like(grad, *ma) if need_a else None), grad_b
+
+    @staticmethod
+    def jvp(ctx, tangent_a, tangent_b):
+        a, b = _operand_values(ctx)
+        return _sum_present(
+            tangent_a, -tangent_b * _unary.floor(a / b) if tangent_b is not None else None
+        )
+
+
+def _operand_values(ctx: Any) -> tuple:
+    """The operands of a binary op as saved: the Tensors, or the Python numbers."""
+    ta, tb = ctx.saved_tensors
+    return (ta if ta is not None else ctx.scalars[0], tb if tb is not None else ctx.scalars[1])
+
+
+def _sum_present(*terms: Any) -> Any:
+    """The sum of the terms that are not None (None if all are): a product rule's result."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
 
 
 def _add(x, y):
@@ -229,20 +296,10 @@ def _floordiv(x, y):
     return x // y
 
 
-def _records(a: Any, b: Any) -> bool:
-    """Whether a binary op must go through Function.apply: to build a graph node or to carry
-    forward-mode tangents (the common plain case skips it)."""
-    if _grad_state.enabled and (
-        (isinstance(a, Tensor) and a.requires_grad) or (isinstance(b, Tensor) and b.requires_grad)
-    ):
-        return True
-    return bool(_fw.state.levels) and _fw.has_tangents((a, b))
-
-
 def add(a: Any, b: Any, alpha: Any = None) -> Tensor:
     if alpha is not None:
         b = mul(b, alpha)
-    if _records(a, b):
+    if records(a, b):
         return Add.apply(a, b)
     return _compute(_add, a, b, "add")
 
@@ -250,20 +307,20 @@ def add(a: Any, b: Any, alpha: Any = None) -> Tensor:
 def sub(a: Any, b: Any, alpha: Any = None) -> Tensor:
     if alpha is not None:
         b = mul(b, alpha)
-    if _records(a, b):
+    if records(a, b):
         return Sub.apply(a, b)
     return _compute(_sub, a, b, "sub")
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    if _records(a, b):
+    if records(a, b):
         return Mul.apply(a, b)
     return _compute(_mul, a, b, "mul")
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is None:
-        if _records(a, b):
+        if records(a, b):
             return Div.apply(a, b)
         return _compute(_div, a, b, "div")
     if rounding_mode == "floor":

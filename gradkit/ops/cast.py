@@ -21,16 +21,25 @@ class Cast(Function):
     def backward(ctx, grad):
         return grad.to(ctx.in_dtype), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _dtype):
+        return tangent  # Function.apply casts a tangent to its output's dtype
+
 
 class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, device):
         ctx.in_device = x.device
+        ctx.out_device = device
         return Tensor._make(_to_device_array(x.data, device), device)
 
     @staticmethod
     def backward(ctx, grad):
         return grad.to(ctx.in_device), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _device):
+        return tangent.to(ctx.out_device)
 
 
 class Clone(Function):
@@ -41,6 +50,10 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        return clone(tangent)
 
 
 def cast(x: Tensor, dtype: np.dtype) -> Tensor:

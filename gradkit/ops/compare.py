@@ -67,6 +67,16 @@ class Where(Function):
         grad_b = grad_like(where(cond, 0.0, grad), *mb) if need_b else None
         return None, grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx, _condition, tangent_a, tangent_b):
+        if tangent_a is None and tangent_b is None:
+            return None
+        device = (tangent_a if tangent_a is not None else tangent_b).device
+        cond = Tensor._make(ctx.condition, device)
+        return where(
+            cond, 0.0 if tangent_a is None else tangent_a, 0.0 if tangent_b is None else tangent_b
+        )
+
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where the bool ``condition`` holds, else ``b`` (all three broadcast together)."""
@@ -77,8 +87,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 def _broadcast_error(op: str, *values: Any) -> ValueError:
-    shapes = " and ".join(str(tuple(v.shape)) if hasattr(v, "shape") else "scalar"
-                          for v in values)
+    shapes = " and ".join(str(tuple(v.shape)) if hasattr(v, "shape") else "scalar" for v in values)
     return ValueError(f"{op}: shapes {shapes} cannot be broadcast together")
 
 
@@ -100,15 +109,19 @@ class _Pairwise(Function):
             raise _broadcast_error(cls.op, a, b) from None
         ctx.metas = (_meta(a), _meta(b))
         ctx.scalars = (a, b)
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
-                              b if isinstance(b, Tensor) else None)
+        ctx.save_for_backward(
+            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
+        )
         return Tensor._make(out, device)
 
     @classmethod
     def backward(cls, ctx, grad):
         ta, tb = ctx.saved_tensors
-        ad, bd, _ = operands(ta if ta is not None else ctx.scalars[0],
-                             tb if tb is not None else ctx.scalars[1], cls.op)
+        ad, bd, _ = operands(
+            ta if ta is not None else ctx.scalars[0],
+            tb if tb is not None else ctx.scalars[1],
+            cls.op,
+        )
         # the side that lost gets nothing: a < b for maximum, a > b for minimum
         a_lost, b_lost = (ad < bd, ad > bd) if cls.op == "maximum" else (ad > bd, ad < bd)
         ties = ad == bd
@@ -122,13 +135,31 @@ class _Pairwise(Function):
             grads.append(_broadcast_grad.grad_like(grad * weight, *meta))
         return tuple(grads)
 
+    @classmethod
+    def jvp(cls, ctx, tangent_a, tangent_b):
+        ta, tb = ctx.saved_tensors
+        ad, bd, _ = operands(
+            ta if ta is not None else ctx.scalars[0],
+            tb if tb is not None else ctx.scalars[1],
+            cls.op,
+        )
+        a_lost, b_lost = (ad < bd, ad > bd) if cls.op == "maximum" else (ad > bd, ad < bd)
+        ties = ad == bd
+        total = None
+        for tangent, lost in ((tangent_a, a_lost), (tangent_b, b_lost)):
+            if tangent is None:
+                continue
+            xp = tangent.device.xp
+            weight = xp.where(ties, 0.5, xp.where(lost, 0.0, 1.0)).astype(tangent.dtype)
+            term = tangent * Tensor._make(weight, tangent.device)
+            total = term if total is None else total + term
+        return total
+
 
 def _share(wins: Any, ties: Any, grad: Tensor) -> Tensor:
-    """1 where a side won outright, 0.5 on a tie, 0 where it lost, in grad's dtype and shape."""
-    xp = grad.device.xp
-    weight = xp.broadcast_to(wins, grad.shape).astype(grad.dtype)
-    if ties.any():
-        weight[xp.broadcast_to(ties, grad.shape)] = 0.5
+    """1 where a side won outright, 0.5 on a tie, 0 where it lost, in grad's dtype."""
+    dtype = grad.dtype
+    weight = grad.device.xp.where(ties, dtype.type(0.5), wins.astype(dtype))
     return Tensor._make(weight, grad.device)
 
 
@@ -170,8 +201,10 @@ class Clamp(Function):
         for bound in (lo, hi):
             if isinstance(bound, Tensor):
                 if bound.device is not x.device:
-                    raise RuntimeError(f"clamp: expected all tensors on the same device, got "
-                                       f"{x.device} and {bound.device}")
+                    raise RuntimeError(
+                        f"clamp: expected all tensors on the same device, got "
+                        f"{x.device} and {bound.device}"
+                    )
                 dtype = promote(dtype, bound.data.dtype)
             elif isinstance(bound, (float, np.floating)) and dtype.kind != "f":
                 dtype = np.dtype(np.float32)  # an integer tensor with a float bound
@@ -207,13 +240,37 @@ class Clamp(Function):
             grad_x = _masked(grad, inside, ctx.metas[0])
         if need_lo:
             below = xd < lod
-            grad_lo = _masked(grad, below & (lod < hid) if hid is not None else below,
-                              ctx.metas[1])
+            grad_lo = _masked(grad, below & (lod < hid) if hid is not None else below, ctx.metas[1])
         if need_hi:
             above = xd > hid
-            grad_hi = _masked(grad, above | (hid < lod) if lod is not None else above,
-                              ctx.metas[2])
+            grad_hi = _masked(grad, above | (hid < lod) if lod is not None else above, ctx.metas[2])
         return grad_x, grad_lo, grad_hi
+
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_lo, tangent_hi):
+        x, tlo, thi = ctx.saved_tensors
+        lo = tlo if tlo is not None else ctx.scalars[0]
+        hi = thi if thi is not None else ctx.scalars[1]
+        xd = x.data.astype(ctx.dtype, copy=False)
+        lod, hid = (_bound_array(b, ctx.dtype) for b in (lo, hi))
+        inside = True
+        if lod is not None:
+            inside = xd >= lod
+        if hid is not None:
+            inside = inside & (xd <= hid)
+        masks = (
+            inside,
+            None if lod is None else ((xd < lod) & (lod < hid) if hid is not None else xd < lod),
+            None if hid is None else ((xd > hid) | (hid < lod) if lod is not None else xd > hid),
+        )
+        total = None
+        for tangent, mask in zip((tangent_x, tangent_lo, tangent_hi), masks):
+            if tangent is None:
+                continue
+            weight = tangent.device.xp.asarray(mask).astype(tangent.dtype)
+            term = tangent * Tensor._make(weight, tangent.device)
+            total = term if total is None else total + term
+        return total
 
 
 def _masked(grad: Tensor, mask: Any, meta: Any) -> Tensor:

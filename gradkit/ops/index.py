@@ -114,9 +114,7 @@ def _add_rows_at(out: np.ndarray, axis: int, idx: np.ndarray, values: Any) -> No
     if idx.size == 0:
         return
     flat = idx.reshape(-1) % out.shape[axis]  # bounds were checked by the forward pass
-    values = np.broadcast_to(
-        values, out.shape[:axis] + idx.shape + out.shape[axis + 1 :]
-    )
+    values = np.broadcast_to(values, out.shape[:axis] + idx.shape + out.shape[axis + 1 :])
     values = np.moveaxis(values, tuple(range(axis, axis + idx.ndim)), tuple(range(idx.ndim)))
     values = values.reshape((flat.size,) + out.shape[:axis] + out.shape[axis + 1 :])
     order = np.argsort(flat, kind="stable")
@@ -145,6 +143,10 @@ class GetItem(Function):
     def backward(ctx, grad):
         return IndexBackward.apply(grad, ctx.in_shape, ctx.index), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return GetItem.apply(tangent, ctx.index)  # indexing is linear
+
 
 class IndexBackward(Function):
     """Scatter-add a gradient into zeros of the input's shape (repeated indices accumulate)."""
@@ -152,6 +154,7 @@ class IndexBackward(Function):
     @staticmethod
     def forward(ctx, grad, in_shape, index):
         ctx.index = index
+        ctx.in_shape = in_shape
         xp = grad.device.xp
         out = xp.zeros(in_shape, dtype=grad.data.dtype)
         if _may_repeat(index):
@@ -163,6 +166,10 @@ class IndexBackward(Function):
     @staticmethod
     def backward(ctx, grad_grad):
         return getitem(grad_grad, ctx.index, _raw=True), None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _shape, _index):
+        return IndexBackward.apply(tangent, ctx.in_shape, ctx.index)
 
 
 def getitem(x: Tensor, index: Any, _raw: bool = False) -> Tensor:
@@ -215,8 +222,10 @@ class IndexPut(Function):
         except (IndexError, ValueError) as error:
             raise type(error)(f"setitem: {error} (tensor shape {tuple(x.shape)})") from None
         ctx.value_meta = _value_meta(value)
+        ctx.x_meta = (x.data.shape, x.data.dtype, x.device)
         ctx.winners = None
-        if ctx.value_meta is not None and _may_repeat(index):
+        needs = ctx.needs_input_grad  # set before forward when the call is recorded
+        if len(needs) == 3 and needs[2] and _may_repeat(index):
             ctx.winners = _winners(out, index, x.device.xp)
         return Tensor._make(out, x.device)
 
@@ -235,6 +244,20 @@ class IndexPut(Function):
             grad_v = _reduce_to(picked, ctx.value_meta)
         return grad_x, None, grad_v
 
+    @staticmethod
+    def jvp(ctx, tangent_x, _, tangent_v):
+        # linear in (x, value): the same assignment applied to the tangents
+        return IndexPut.apply(
+            _or_zeros(tangent_x, ctx.x_meta), ctx.index, 0 if tangent_v is None else tangent_v
+        )
+
+
+def _or_zeros(tangent: Any, meta: tuple) -> Tensor:
+    if tangent is not None:
+        return tangent
+    shape, dtype, device = meta
+    return Tensor._make(device.xp.zeros(shape, dtype), device)
+
 
 class AddAt(Function):
     """out = x with value added at index; repeated indices accumulate."""
@@ -243,6 +266,7 @@ class AddAt(Function):
     def forward(ctx, x, index, value):
         ctx.index = index
         ctx.value_meta = _value_meta(value)
+        ctx.x_meta = (x.data.shape, x.data.dtype, x.device)
         out = x.data.copy()
         vd = value.data if isinstance(value, Tensor) else value
         try:
@@ -258,6 +282,12 @@ class AddAt(Function):
         if need_v:
             grad_v = _reduce_to(getitem(grad, ctx.index, _raw=True), ctx.value_meta)
         return (grad if need_x else None), None, grad_v
+
+    @staticmethod
+    def jvp(ctx, tangent_x, _, tangent_v):
+        if tangent_v is None:
+            return tangent_x
+        return AddAt.apply(_or_zeros(tangent_x, ctx.x_meta), ctx.index, tangent_v)
 
 
 def index_put(x: Tensor, index: Any, value: Any, accumulate: bool = False) -> Tensor:

@@ -27,8 +27,9 @@ def _tensor_arg(x: Any, op: str) -> Tensor:
     return x
 
 
-def _reduction_axes(x: Tensor, axis: Any, dim: Any, keepdims: Any, keepdim: Any,
-                    op: str) -> tuple[tuple[int, ...] | None, bool]:
+def _reduction_axes(
+    x: Tensor, axis: Any, dim: Any, keepdims: Any, keepdim: Any, op: str
+) -> tuple[tuple[int, ...] | None, bool]:
     """(axes, keepdims) for ``x``: axes a sorted tuple of non-negative ints or None (all)."""
     _tensor_arg(x, op)
     axis, keepdims = axis_kwargs(axis, dim, keepdims, keepdim, op)
@@ -49,13 +50,17 @@ def _require_nonempty(x: Tensor, axes: tuple[int, ...] | None, op: str) -> None:
     shape = x.data.shape
     if axes is None:
         if x.data.size == 0:
-            raise IndexError(f"{op}: cannot reduce an empty tensor of shape {tuple(shape)} "
-                             "(the operation has no identity); pass an axis of non-zero size")
+            raise IndexError(
+                f"{op}: cannot reduce an empty tensor of shape {tuple(shape)} "
+                "(the operation has no identity); pass an axis of non-zero size"
+            )
         return
     for a in axes:
         if shape[a] == 0:
-            raise IndexError(f"{op}: expected reduction axis {a} to have a non-zero size, got "
-                             f"shape {tuple(shape)}")
+            raise IndexError(
+                f"{op}: expected reduction axis {a} to have a non-zero size, got "
+                f"shape {tuple(shape)}"
+            )
 
 
 def _require_float(x: Tensor, op: str) -> None:
@@ -115,6 +120,10 @@ class Sum(Function):
             grad = grad.to(ctx.in_dtype)
         return grad, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims, _dtype):
+        return Sum.apply(tangent, ctx.axes, ctx.keepdims, None)
+
 
 class Mean(Function):
     @staticmethod
@@ -130,16 +139,28 @@ class Mean(Function):
     def backward(ctx, grad):
         return _shape.broadcast_to(_kept(ctx, grad) / ctx.count, ctx.in_shape), None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims):
+        return Mean.apply(tangent, ctx.axes, ctx.keepdims)
 
-def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
-        keepdim: Any = None, dtype: Any = None) -> Tensor:
+
+def sum(
+    x: Tensor,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,  # noqa: A001
+    keepdim: Any = None,
+    dtype: Any = None,
+) -> Tensor:
     """Sum over ``axis``; integer and bool inputs give int64 (like PyTorch)."""
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "sum")
     return Sum.apply(x, axes, keepdims, dtype)
 
 
-def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-         keepdim: Any = None) -> Tensor:
+def mean(
+    x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
     """Arithmetic mean over ``axis`` of a floating point tensor."""
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "mean")
     _require_float(x, "mean")
@@ -214,6 +235,11 @@ class ExclusiveProd(Function):
         result = _shape.reshape(result, permuted)
         return _shape.permute(result, tuple(np.argsort(perm).tolist())), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _axes):
+        # the Jacobian (products over the slice without positions i and k) is symmetric
+        return ExclusiveProd.backward(ctx, tangent)[0]
+
 
 class Prod(Function):
     @staticmethod
@@ -233,12 +259,31 @@ class Prod(Function):
         grad = _kept(ctx, grad)
         axes = tuple(range(x.ndim)) if ctx.axes is None else ctx.axes
         if not axes:  # a 0-d input or axis=(): prod is the identity
-            return _shape.broadcast_to(grad, ctx.in_shape), None, None, None
-        return grad * ExclusiveProd.apply(x, axes), None, None, None
+            result = _shape.broadcast_to(grad, ctx.in_shape)
+        else:
+            result = grad * ExclusiveProd.apply(x, axes)
+        if result.dtype != x.dtype:  # prod(x, dtype=...) changed it: hand back x's dtype
+            result = result.to(x.dtype)
+        return result, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims, _dtype):
+        (x,) = ctx.saved_tensors
+        axes = tuple(range(x.ndim)) if ctx.axes is None else ctx.axes
+        if not axes:
+            return tangent
+        return sum(tangent * ExclusiveProd.apply(x, axes), axis=axes, keepdims=ctx.keepdims)
 
 
-def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-         keepdim: Any = None, dtype: Any = None) -> Tensor:
+def prod(
+    x: Tensor,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: Any = None,
+    dtype: Any = None,
+) -> Tensor:
     """Product over ``axis``; the gradient is exact with any number of zeros in the input."""
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "prod")
     return Prod.apply(x, axes, keepdims, dtype)
@@ -265,17 +310,22 @@ class _Extremum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        xp = x.device.xp
         a = x.data
-        kept_out = _kept(ctx, out).data
-        weight = (a == kept_out).astype(a.dtype)
-        ties = weight.sum(axis=ctx.axes, keepdims=True)
-        if ties.size and ties.min() == 0:  # only a NaN extremum equals nothing: it takes the grad
-            weight = (xp.isnan(a) & xp.isnan(kept_out)).astype(a.dtype)
-            ties = weight.sum(axis=ctx.axes, keepdims=True)
-        if ties.size and ties.max() > 1:
-            weight /= ties
+        hits = a == _kept(ctx, out).data
+        ties = hits.sum(axis=ctx.axes, keepdims=True, dtype=a.dtype)
+        # No data-dependent branch (a GPU would have to sync). A NaN extremum equals nothing:
+        # 0 ties, so 1/0 * False gives NaN gradients for that slice, as in PyTorch.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weight = hits * (1 / ties)
         return _kept(ctx, grad) * Tensor._make(weight, x.device), None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims):
+        # the tangent at the extremum (shared evenly among ties, as the gradient is)
+        x, out = ctx.saved_tensors
+        ones = Tensor._make(x.device.xp.ones_like(out.data), x.device)
+        weight = _Extremum.backward(ctx, ones)[0].detach()
+        return sum(tangent * weight, axis=ctx.axes, keepdims=ctx.keepdims)
 
 
 class Amax(_Extremum):
@@ -287,8 +337,9 @@ class Amin(_Extremum):
 
 
 def _extremum(fn: Any, op: str, elementwise: str) -> Any:
-    def reduce_(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-                keepdim: Any = None) -> Tensor:
+    def reduce_(
+        x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
         if isinstance(axis, Tensor):  # torch.max(a, b) is the elementwise maximum
             return getattr(_compare, elementwise)(x, axis)
         axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, op)
@@ -310,8 +361,9 @@ amin = _extremum(Amin, "amin", "minimum")
 
 
 def _arg_extremum(numpy_name: str, op: str) -> Any:
-    def run(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-            keepdim: Any = None) -> Tensor:
+    def run(
+        x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
         _tensor_arg(x, op)
         axis, keepdims = axis_kwargs(axis, dim, keepdims, keepdim, op)
         if axis is not None and not isinstance(axis, (int, np.integer)):
@@ -339,8 +391,11 @@ argmin = _arg_extremum("argmin", "argmin")
 
 
 def _correction(correction: Any, unbiased: Any, ddof: Any, op: str) -> Any:
-    given = [name for name, v in (("correction", correction), ("unbiased", unbiased),
-                                  ("ddof", ddof)) if v is not None]
+    given = [
+        name
+        for name, v in (("correction", correction), ("unbiased", unbiased), ("ddof", ddof))
+        if v is not None
+    ]
     if len(given) > 1:
         raise TypeError(f"{op}: pass only one of correction=, unbiased= and ddof=, got {given}")
     if unbiased is not None:
@@ -390,6 +445,11 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         return _var_backward(ctx, x, grad), None, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims, _correction):
+        (x,) = ctx.saved_tensors
+        return _var_jvp(ctx, x, tangent)
+
 
 class Std(Function):
     @staticmethod
@@ -406,11 +466,35 @@ class Std(Function):
         grad_var = _compare.where(flat, 0.0, grad / (_compare.where(flat, 1.0, out) * 2))
         return _var_backward(ctx, x, grad_var), None, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims, _correction):
+        x, out = ctx.saved_tensors
+        flat = out == 0
+        return _compare.where(
+            flat, 0.0, _var_jvp(ctx, x, tangent) / (_compare.where(flat, 1.0, out) * 2)
+        )
+
+
+def _var_jvp(ctx: Any, x: Tensor, tangent: Tensor) -> Tensor:
+    """d var = 2 / (N - correction) * sum((x - mean) * dx), in differentiable ops."""
+    dof = ctx.count - ctx.correction
+    scale = 2.0 / dof if dof != 0 else math.inf
+    centered = x - mean(x, axis=ctx.axes, keepdims=True)
+    return sum(centered * tangent, axis=ctx.axes, keepdims=ctx.keepdims) * scale
+
 
 def _moment_op(fn: Any, op: str) -> Any:
-    def run(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-            keepdim: Any = None, correction: Any = None, unbiased: Any = None,
-            ddof: Any = None) -> Tensor:
+    def run(
+        x: Tensor,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: Any = None,
+        correction: Any = None,
+        unbiased: Any = None,
+        ddof: Any = None,
+    ) -> Tensor:
         axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, op)
         _require_float(x, op)
         return fn.apply(x, axes, keepdims, _correction(correction, unbiased, ddof, op))
@@ -458,6 +542,12 @@ class LogSumExp(Function):
         x, out = ctx.saved_tensors
         return _kept(ctx, grad) * _unary.exp(x - _kept(ctx, out)), None, None  # softmax
 
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims):
+        x, out = ctx.saved_tensors
+        weights = _unary.exp(x - _kept(ctx, out))  # softmax
+        return sum(tangent * weights, axis=ctx.axes, keepdims=ctx.keepdims)
+
 
 def _reduced_shape(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
     if axes is None:
@@ -465,8 +555,9 @@ def _reduced_shape(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
     return tuple(n for d, n in enumerate(shape) if d not in axes)
 
 
-def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-              keepdim: Any = None) -> Tensor:
+def logsumexp(
+    x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
     """log(sum(exp(x))) over ``axis``, computed stably; its gradient is softmax(x)."""
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "logsumexp")
     if x.data.dtype.kind != "f":
@@ -501,6 +592,12 @@ class Norm2(Function):
         safe = _compare.where(kept == 0, 1.0, kept)
         return x * (_kept(ctx, grad) / safe), None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims):
+        x, out = ctx.saved_tensors
+        safe = _compare.where(out == 0, 1.0, out)  # x is 0 where the norm is: 0 / 1
+        return sum(x * tangent, axis=ctx.axes, keepdims=ctx.keepdims) / safe
+
 
 class NormP(Function):
     """(sum |x|^p)^(1/p) for a general finite p."""
@@ -513,8 +610,9 @@ class NormP(Function):
         ctx.axes = axes
         ctx.keepdims = keepdims
         ctx.p = p
-        out = _wrap((xp.abs(data) ** p).sum(axis=axes, keepdims=keepdims) ** (1.0 / p), x,
-                    data.dtype)
+        out = _wrap(
+            (xp.abs(data) ** p).sum(axis=axes, keepdims=keepdims) ** (1.0 / p), x, data.dtype
+        )
         ctx.save_for_backward(x, out)
         return out
 
@@ -527,6 +625,15 @@ class NormP(Function):
         safe = _compare.where(flat, 1.0, kept)
         scale = _compare.where(flat, 0.0, _kept(ctx, grad) / safe ** (p - 1))
         return _unary.sign(x) * _unary.abs(x) ** (p - 1) * scale, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _axes, _keepdims, _p):
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        flat = out == 0
+        slope = _unary.sign(x) * _unary.abs(x) ** (p - 1)
+        total = sum(slope * tangent, axis=ctx.axes, keepdims=ctx.keepdims)
+        return _compare.where(flat, 0.0, total / _compare.where(flat, 1.0, out) ** (p - 1))
 
 
 def _norm_order(ord: Any, p: Any) -> Any:  # noqa: A002 - NumPy's name
@@ -543,8 +650,16 @@ def _norm_order(ord: Any, p: Any) -> Any:  # noqa: A002 - NumPy's name
     return float(order)
 
 
-def norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False,  # noqa: A002
-         *, p: Any = None, dim: Any = None, keepdim: Any = None) -> Tensor:
+def norm(
+    x: Tensor,
+    ord: Any = None,
+    axis: Any = None,
+    keepdims: bool = False,  # noqa: A002
+    *,
+    p: Any = None,
+    dim: Any = None,
+    keepdim: Any = None,
+) -> Tensor:
     """Vector p-norm over ``axis`` (all elements by default), like torch.linalg.vector_norm.
 
     ``ord``/``p``: None or 'fro' (2-norm), any real p, inf (max |x|), -inf (min |x|) and 0
@@ -571,8 +686,9 @@ def norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False,  
 
 
 def _truth_reduction(numpy_name: str, op: str) -> Any:
-    def run(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-            keepdim: Any = None) -> Tensor:
+    def run(
+        x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
         axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, op)
         return _wrap(getattr(x.data, numpy_name)(axis=axes, keepdims=keepdims), x, np.bool_)
 
@@ -604,6 +720,10 @@ class Cumsum(Function):
             out = out.to(ctx.in_dtype)
         return out, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _axis, _dtype):
+        return Cumsum.apply(tangent, ctx.axis, None)
+
 
 class ReverseCumsum(Function):
     """Sums from the end: the adjoint of cumsum (and cumsum is its adjoint)."""
@@ -617,6 +737,10 @@ class ReverseCumsum(Function):
     @staticmethod
     def backward(ctx, grad):
         return Cumsum.apply(grad, ctx.axis, None), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _axis):
+        return ReverseCumsum.apply(tangent, ctx.axis)
 
 
 def cumsum(x: Tensor, axis: Any = None, *, dim: Any = None, dtype: Any = None) -> Tensor:

@@ -51,6 +51,7 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.data.shape
+        ctx.shape = shape
         try:
             data = x.data.reshape(shape)
         except ValueError:
@@ -64,11 +65,16 @@ class Reshape(Function):
     def backward(ctx, grad):
         return reshape(grad, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return Reshape.apply(tangent, ctx.shape)  # every op in this file is linear
+
 
 class BroadcastTo(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.data.shape
+        ctx.shape = shape
         try:
             data = x.device.xp.broadcast_to(x.data, shape)
         except ValueError:
@@ -83,6 +89,10 @@ class BroadcastTo(Function):
 
         return sum_to_shape(grad, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return BroadcastTo.apply(tangent, ctx.shape)
+
 
 class Permute(Function):
     @staticmethod
@@ -93,6 +103,10 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         return permute(grad, tuple(np.argsort(ctx.axes).tolist())), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return Permute.apply(tangent, ctx.axes)
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -269,6 +283,8 @@ class Concat(Function):
     def forward(ctx, axis, dtype, *tensors):
         ctx.axis = axis
         ctx.dtypes = [t.data.dtype for t in tensors]
+        ctx.metas = [(t.data.shape, t.device) for t in tensors]
+        ctx.dtype = dtype
         # PyTorch's legacy rule: 1-D empty tensors join anything (they are skipped)
         widest = max(t.data.ndim for t in tensors)
         ctx.skipped = [widest != 1 and _is_legacy_empty(t) for t in tensors]
@@ -291,6 +307,18 @@ class Concat(Function):
             piece = next(pieces)
             grads.append(piece.to(dtype) if need and piece.dtype != dtype else piece)
         return (None, None) + tuple(grads)
+
+    @staticmethod
+    def jvp(ctx, _axis, _dtype, *tangents):
+        return Concat.apply(ctx.axis, ctx.dtype, *_fill_missing(tangents, ctx))
+
+
+def _fill_missing(tangents: tuple, ctx: Any) -> list:
+    """Zeros for the inputs that carry no tangent (the others' tangents are kept)."""
+    return [
+        t if t is not None else Tensor._make(device.xp.zeros(shape, dtype), device)
+        for t, (shape, device), dtype in zip(tangents, ctx.metas, ctx.dtypes)
+    ]
 
 
 def concat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
@@ -327,6 +355,8 @@ class Stack(Function):
     def forward(ctx, axis, dtype, *tensors):
         ctx.axis = axis
         ctx.dtypes = [t.data.dtype for t in tensors]
+        ctx.metas = [(t.data.shape, t.device) for t in tensors]
+        ctx.dtype = dtype
         xp = tensors[0].device.xp
         data = xp.stack([t.data.astype(dtype, copy=False) for t in tensors], axis=axis)
         return Tensor._make(data, tensors[0].device)
@@ -338,6 +368,10 @@ class Stack(Function):
             p if p.dtype == d or not need else p.to(d)
             for p, d, need in zip(pieces, ctx.dtypes, ctx.needs_input_grad[2:])
         )
+
+    @staticmethod
+    def jvp(ctx, _axis, _dtype, *tangents):
+        return Stack.apply(ctx.axis, ctx.dtype, *_fill_missing(tangents, ctx))
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
@@ -366,6 +400,7 @@ class Split(Function):
     @staticmethod
     def forward(ctx, x, sizes, axis):
         ctx.axis = axis
+        ctx.sizes = sizes
         lead = (slice(None),) * axis
         outputs = []
         start = 0
@@ -377,6 +412,10 @@ class Split(Function):
     @staticmethod
     def backward(ctx, *grads):
         return concat(grads, ctx.axis), None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _sizes, _axis):
+        return Split.apply(tangent, ctx.sizes, ctx.axis)
 
 
 def split(
@@ -442,6 +481,10 @@ class Unbind(Function):
     def backward(ctx, *grads):
         return stack(grads, ctx.axis), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return Unbind.apply(tangent, ctx.axis)
+
 
 def unbind(x: Tensor, axis: int = 0, *, dim: int | None = None) -> tuple[Tensor, ...]:
     """The slices of x along ``axis``, as a tuple of views without that dim."""
@@ -490,6 +533,10 @@ class ConstantPad(Function):
     def backward(ctx, grad):
         negated = tuple((-lo, -hi) for lo, hi in ctx.widths)
         return ConstantPad.apply(grad, negated, 0), None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _widths, _value):
+        return ConstantPad.apply(tangent, ctx.widths, 0)
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -564,6 +611,10 @@ class Tile(Function):
         grad = _reduce.sum(grad, axis=tuple(range(0, 2 * len(reps), 2)))
         return reshape(grad, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return Tile.apply(tangent, ctx.reps)
+
 
 def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """PyTorch's Tensor.repeat (NumPy's tile): repeat the whole tensor sizes[i] times along
@@ -625,6 +676,10 @@ class Flip(Function):
     def backward(ctx, grad):
         return Flip.apply(grad, ctx.axes), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        return Flip.apply(tangent, ctx.axes)
+
 
 def flip(x: Tensor, *dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch)."""
@@ -643,6 +698,10 @@ class Roll(Function):
     @staticmethod
     def backward(ctx, grad):
         return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.axes), None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _shifts, _axes):
+        return Roll.apply(tangent, ctx.shifts, ctx.axes)
 
 
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:

@@ -8,6 +8,12 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._util import records
+
+
+def _fused(like: Tensor, data: Any) -> Tensor:
+    """A first-order gradient computed in one array expression (nothing will differentiate it)."""
+    return Tensor._make(data, like.device)
 
 
 def _float_input(x: Any, op: str) -> Tensor:
@@ -39,7 +45,11 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * out
+        if records(grad, out):  # differentiable, for higher derivatives
+            return grad * out
+        return _fused(grad, grad.data * out.data)
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Expm1(Function):
@@ -52,7 +62,11 @@ class Expm1(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out + 1)
+        if records(grad, out):  # differentiable, for higher derivatives
+            return grad * (out + 1)
+        return _fused(grad, grad.data * (out.data + 1))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Log(Function):
@@ -64,7 +78,11 @@ class Log(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / x
+        if records(grad, x):  # differentiable, for higher derivatives
+            return grad / x
+        return _fused(grad, grad.data / x.data)
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Log1p(Function):
@@ -76,7 +94,11 @@ class Log1p(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / (x + 1)
+        if records(grad, x):  # differentiable, for higher derivatives
+            return grad / (x + 1)
+        return _fused(grad, grad.data / (x.data + 1))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Sqrt(Function):
@@ -89,7 +111,11 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad / (out * 2)
+        if records(grad, out):  # differentiable, for higher derivatives
+            return grad / (out * 2)
+        return _fused(grad, grad.data / (out.data * 2))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Rsqrt(Function):
@@ -103,7 +129,11 @@ class Rsqrt(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * out * out * out * -0.5
+        if records(grad, out):  # differentiable, for higher derivatives
+            return grad * out * out * out * -0.5
+        return _fused(grad, grad.data * out.data**3 * -0.5)
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Sin(Function):
@@ -115,7 +145,11 @@ class Sin(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * cos(x)
+        if records(grad, x):  # differentiable, for higher derivatives
+            return grad * cos(x)
+        return _fused(grad, grad.data * x.device.xp.cos(x.data))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Cos(Function):
@@ -127,7 +161,11 @@ class Cos(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return -grad * sin(x)
+        if records(grad, x):  # differentiable, for higher derivatives
+            return -grad * sin(x)
+        return _fused(grad, -grad.data * x.device.xp.sin(x.data))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Tan(Function):
@@ -140,7 +178,11 @@ class Tan(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out * out + 1)
+        if records(grad, out):  # differentiable, for higher derivatives
+            return grad * (out * out + 1)
+        return _fused(grad, grad.data * (out.data * out.data + 1))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Tanh(Function):
@@ -153,7 +195,11 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        if records(grad, out):  # differentiable, for higher derivatives
+            return grad * (1 - out * out)
+        return _fused(grad, grad.data * (1 - out.data * out.data))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Sigmoid(Function):
@@ -172,7 +218,11 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
+        if records(grad, out):  # differentiable, for higher derivatives
+            return grad * out * (1 - out)
+        return _fused(grad, grad.data * out.data * (1 - out.data))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Abs(Function):
@@ -184,7 +234,11 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * sign(x)
+        if records(grad, x):  # differentiable, for higher derivatives
+            return grad * sign(x)
+        return _fused(grad, grad.data * x.device.xp.sign(x.data))
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 class Reciprocal(Function):
@@ -198,7 +252,11 @@ class Reciprocal(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return -grad * out * out
+        if records(grad, out):  # differentiable, for higher derivatives
+            return -grad * out * out
+        return _fused(grad, -grad.data * out.data * out.data)
+
+    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
 
 
 _exp = _unary("exp", "exp")

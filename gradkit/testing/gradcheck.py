@@ -80,12 +80,73 @@ def _analytical_jacobian(fn: Callable, inputs: tuple, index: int) -> list[np.nda
     return jacobians
 
 
+def _forward_jacobian(fn: Callable, inputs: Any, index: int) -> list[np.ndarray]:
+    """Column by column: one forward-mode (dual number) pass per basis direction of the
+    input. The pass runs without recording, so ops' no-graph fast paths are checked too."""
+    from ..autograd import forward_ad
+
+    x = inputs[index]
+    columns = []
+    outs_meta = None
+    for k in range(x.data.size):
+        unit = np.zeros(x.data.size)
+        unit[k] = 1.0
+        tangent = Tensor._make(x.device.xp.asarray(unit.reshape(x.shape).astype(x.dtype)),
+                               x.device)
+        with forward_ad.dual_level():
+            with enable_grad():  # the dual stays connected to x (gradgradcheck needs that)
+                dual = forward_ad.make_dual(x, tangent)
+            args = inputs[:index] + (dual,) + inputs[index + 1:]
+            with no_grad():
+                outs = _outputs(fn, args)
+            column = []
+            for j, out in enumerate(outs):
+                t = forward_ad.unpack_dual(out).tangent
+                if t is None:
+                    column.append(np.zeros(out.data.size))
+                    continue
+                if t.shape != out.shape or t.dtype != out.dtype:
+                    raise GradcheckError(
+                        f"gradcheck: the forward-mode tangent of output {j} has shape "
+                        f"{tuple(t.shape)} and dtype {t.dtype}, the output {tuple(out.shape)} "
+                        f"and {out.dtype}"
+                    )
+                column.append(np.array(t.data if t.device.type == "cpu" else t.data.get(),
+                                       dtype=np.float64).reshape(-1))
+            outs_meta = [o.data.size for o in outs]
+        columns.append(column)
+    if not columns:
+        outs_meta = [o.data.size for o in _outputs(fn, inputs)]
+    return [np.stack([c[j] for c in columns], axis=1) if columns else np.zeros((size, 0))
+            for j, size in enumerate(outs_meta)]
+
+
+def _compare(kind: str, numerical: list, analytical: list, i: int, atol: float, rtol: float,
+             raise_exception: bool) -> bool:
+    for j, (num, ana) in enumerate(zip(numerical, analytical)):
+        bad = np.abs(num - ana) > atol + rtol * np.abs(num)
+        if bad.any():
+            diff = np.abs(num - ana)
+            r, c = np.unravel_index(int(np.argmax(np.where(bad, diff, -1))), diff.shape)
+            message = (
+                f"gradcheck: {kind} derivative of output {j} w.r.t. input {i} disagrees at "
+                f"output element {r}, input element {c}: analytical {ana[r, c]!r}, "
+                f"numerical {num[r, c]!r} (atol={atol}, rtol={rtol})"
+            )
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
+    return True
+
+
 def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True,
+              check_forward_ad: bool = False) -> bool:
     """Compare reverse-mode gradients of ``fn`` with central finite differences.
 
     Inputs that require grad should be float64: in lower precision the finite differences
-    themselves are too noisy to judge anything.
+    themselves are too noisy to judge anything. With ``check_forward_ad`` the forward-mode
+    Jacobian (one dual-number pass per input element) is compared with them as well.
     """
     inputs = _as_tuple(inputs)
     for i in _differentiable(inputs):
@@ -109,13 +170,21 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
                 if raise_exception:
                     raise GradcheckError(message)
                 return False
+        if check_forward_ad:
+            forward = _forward_jacobian(fn, inputs, i)
+            if not _compare("forward-mode", numerical, forward, i, atol, rtol, raise_exception):
+                return False
     return True
 
 
 def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Sequence[Any] | None = None,
                   eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-                  raise_exception: bool = True, seed: int = 0) -> bool:
-    """gradcheck of the map inputs -> vector-Jacobian product, i.e. of second derivatives."""
+                  raise_exception: bool = True, seed: int = 0,
+                  check_forward_ad: bool = False) -> bool:
+    """gradcheck of the map inputs -> vector-Jacobian product, i.e. of second derivatives.
+
+    With ``check_forward_ad`` that map is also differentiated in forward mode: tangents
+    through the backward pass (forward over reverse, as Hessian-vector products do)."""
     inputs = _as_tuple(inputs)
     diff_idx = _differentiable(inputs)
     with enable_grad():
@@ -138,4 +207,4 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Sequence[Any] | None 
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, check_forward_ad=check_forward_ad)

@@ -53,8 +53,9 @@ def test_conv2d_matches_torch(x_shape, w_shape, kwargs, bias, dtype, tol):
     arrays = [rng.standard_normal(x_shape), rng.standard_normal(w_shape)]
     if bias:
         arrays.append(rng.standard_normal(w_shape[0]))
-    _compare(lambda *t: F.conv2d(*t, **kwargs), lambda *t: TF.conv2d(*t, **kwargs), arrays,
-             dtype, tol)
+    _compare(
+        lambda *t: F.conv2d(*t, **kwargs), lambda *t: TF.conv2d(*t, **kwargs), arrays, dtype, tol
+    )
 
 
 @pytest.mark.parametrize("x_shape,w_shape,kwargs", CONV2D_CASES[:3])
@@ -94,8 +95,9 @@ def test_conv2d_unbatched_input():
     x, w = rng.standard_normal((3, 5, 5)), rng.standard_normal((2, 3, 3, 3))
     y = F.conv2d(gk.tensor(x), gk.tensor(w), padding=1)
     assert y.shape == (2, 5, 5)
-    np.testing.assert_allclose(y.numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w),
-                                                    padding=1).numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        y.numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy(), atol=1e-12
+    )
 
 
 CONV1D_CASES = [
@@ -107,10 +109,18 @@ CONV1D_CASES = [
 @pytest.mark.parametrize("x_shape,w_shape,kwargs", CONV1D_CASES)
 def test_conv1d_matches_torch_and_gradchecks(x_shape, w_shape, kwargs):
     rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal(x_shape), rng.standard_normal(w_shape),
-              rng.standard_normal(w_shape[0])]
-    _compare(lambda *t: F.conv1d(*t, **kwargs), lambda *t: TF.conv1d(*t, **kwargs), arrays,
-             np.float64, 1e-10)
+    arrays = [
+        rng.standard_normal(x_shape),
+        rng.standard_normal(w_shape),
+        rng.standard_normal(w_shape[0]),
+    ]
+    _compare(
+        lambda *t: F.conv1d(*t, **kwargs),
+        lambda *t: TF.conv1d(*t, **kwargs),
+        arrays,
+        np.float64,
+        1e-10,
+    )
     small = [gk.tensor(a, requires_grad=True) for a in arrays]
     assert gradcheck(lambda *t: F.conv1d(*t, **kwargs), small)
     assert gradgradcheck(lambda *t: F.conv1d(*t, **kwargs), small)
@@ -129,18 +139,28 @@ CONVT_CASES = [
 def test_conv_transpose2d_matches_torch(x_shape, w_shape, kwargs, dtype, tol):
     rng = np.random.default_rng(0)
     out_channels = w_shape[1] * kwargs.get("groups", 1)
-    arrays = [rng.standard_normal(x_shape), rng.standard_normal(w_shape),
-              rng.standard_normal(out_channels)]
-    _compare(lambda *t: F.conv_transpose2d(*t, **kwargs),
-             lambda *t: TF.conv_transpose2d(*t, **kwargs), arrays, dtype, tol)
+    arrays = [
+        rng.standard_normal(x_shape),
+        rng.standard_normal(w_shape),
+        rng.standard_normal(out_channels),
+    ]
+    _compare(
+        lambda *t: F.conv_transpose2d(*t, **kwargs),
+        lambda *t: TF.conv_transpose2d(*t, **kwargs),
+        arrays,
+        dtype,
+        tol,
+    )
 
 
 @pytest.mark.parametrize("x_shape,w_shape,kwargs", CONVT_CASES[:2])
 def test_conv_transpose2d_gradcheck_and_gradgradcheck(x_shape, w_shape, kwargs):
     rng = np.random.default_rng(0)
     out_channels = w_shape[1] * kwargs.get("groups", 1)
-    inputs = [gk.tensor(rng.standard_normal(s), requires_grad=True)
-              for s in ((1,) + x_shape[1:], w_shape, (out_channels,))]
+    inputs = [
+        gk.tensor(rng.standard_normal(s), requires_grad=True)
+        for s in ((1,) + x_shape[1:], w_shape, (out_channels,))
+    ]
     assert gradcheck(lambda *t: F.conv_transpose2d(*t, **kwargs), inputs)
     assert gradgradcheck(lambda *t: F.conv_transpose2d(*t, **kwargs), inputs)
 
@@ -152,14 +172,22 @@ def test_conv2d_float32_stays_float32_with_no_grad():
         assert F.conv2d(x, w, padding=1).dtype == np.float32
 
 
-@pytest.mark.parametrize("x_shape,w_shape,kwargs,match", [
-    ((2, 4, 5, 5), (3, 3, 3, 3), {}, r"conv2d: expected input with 3 channels.*got 4"),
-    ((5, 5), (3, 1, 3, 3), {}, r"conv2d: expected 3-D .* or 4-D .* got input of shape \(5, 5\)"),
-    ((1, 1, 1, 2, 2), (3, 1, 3, 3), {}, r"conv2d: expected 3-D"),
-    ((1, 1, 2, 2), (3, 1, 3, 3), {}, r"conv2d: the \(dilated\) kernel size 3x3"),
-    ((1, 1, 5, 5), (3, 1, 3, 3), dict(padding="same", stride=2), r"conv2d: padding='same'"),
-    ((1, 4, 5, 5), (3, 2, 3, 3), dict(groups=2), r"conv2d: out_channels \(3\) must be"),
-])
+@pytest.mark.parametrize(
+    "x_shape,w_shape,kwargs,match",
+    [
+        ((2, 4, 5, 5), (3, 3, 3, 3), {}, r"conv2d: expected input with 3 channels.*got 4"),
+        (
+            (5, 5),
+            (3, 1, 3, 3),
+            {},
+            r"conv2d: expected 3-D .* or 4-D .* got input of shape \(5, 5\)",
+        ),
+        ((1, 1, 1, 2, 2), (3, 1, 3, 3), {}, r"conv2d: expected 3-D"),
+        ((1, 1, 2, 2), (3, 1, 3, 3), {}, r"conv2d: the \(dilated\) kernel size 3x3"),
+        ((1, 1, 5, 5), (3, 1, 3, 3), dict(padding="same", stride=2), r"conv2d: padding='same'"),
+        ((1, 4, 5, 5), (3, 2, 3, 3), dict(groups=2), r"conv2d: out_channels \(3\) must be"),
+    ],
+)
 def test_conv2d_bad_input(x_shape, w_shape, kwargs, match):
     x = gk.zeros(*x_shape)
     w = gk.zeros(*w_shape)
@@ -169,8 +197,7 @@ def test_conv2d_bad_input(x_shape, w_shape, kwargs, match):
 
 def test_conv_transpose2d_bad_output_padding():
     with pytest.raises(ValueError, match="conv_transpose2d: output_padding"):
-        F.conv_transpose2d(gk.zeros(1, 2, 3, 3), gk.zeros(2, 2, 3, 3), stride=2,
-                           output_padding=2)
+        F.conv_transpose2d(gk.zeros(1, 2, 3, 3), gk.zeros(2, 2, 3, 3), stride=2, output_padding=2)
 
 
 def test_conv2d_dtype_mismatch():

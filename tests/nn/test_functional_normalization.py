@@ -15,8 +15,10 @@ TF = torch.nn.functional
 
 
 def _both(*arrays, dtype=np.float64):
-    return ([gk.tensor(a.astype(dtype), requires_grad=True) for a in arrays],
-            [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays])
+    return (
+        [gk.tensor(a.astype(dtype), requires_grad=True) for a in arrays],
+        [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays],
+    )
 
 
 def _check_against_torch(ours_fn, torch_fn, arrays, dtype):
@@ -45,7 +47,9 @@ def test_batch_norm_training_matches_torch(shape, dtype):
     _check_against_torch(
         lambda x, w, b: F.batch_norm(x, ours_rm, ours_rv, w, b, training=True, momentum=0.3),
         lambda x, w, b: TF.batch_norm(x, t_rm, t_rv, w, b, training=True, momentum=0.3),
-        arrays, dtype)
+        arrays,
+        dtype,
+    )
     np.testing.assert_allclose(ours_rm.numpy(), t_rm.numpy(), rtol=1e-6)
     np.testing.assert_allclose(ours_rv.numpy(), t_rv.numpy(), rtol=1e-6)
     assert ours_rm.dtype == np.dtype(dtype)
@@ -57,19 +61,27 @@ def test_batch_norm_eval_uses_running_statistics():
     rm, rv = rng.standard_normal(3), rng.random(3) + 0.5
     _check_against_torch(
         lambda x, w, b: F.batch_norm(x, gk.tensor(rm), gk.tensor(rv), w, b, training=False),
-        lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b,
-                                      training=False),
-        [x, w, b], np.float64)
+        lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b, training=False),
+        [x, w, b],
+        np.float64,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,normalized", [((4, 5), (5,)), ((2, 3, 4), (3, 4))])
 def test_layer_norm_matches_torch(shape, normalized, dtype):
     rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal(shape), rng.standard_normal(normalized),
-              rng.standard_normal(normalized)]
-    _check_against_torch(lambda x, w, b: F.layer_norm(x, normalized, w, b),
-                         lambda x, w, b: TF.layer_norm(x, normalized, w, b), arrays, dtype)
+    arrays = [
+        rng.standard_normal(shape),
+        rng.standard_normal(normalized),
+        rng.standard_normal(normalized),
+    ]
+    _check_against_torch(
+        lambda x, w, b: F.layer_norm(x, normalized, w, b),
+        lambda x, w, b: TF.layer_norm(x, normalized, w, b),
+        arrays,
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -78,19 +90,27 @@ def test_group_norm_matches_torch(shape, groups, dtype):
     rng = np.random.default_rng(0)
     c = shape[1]
     arrays = [rng.standard_normal(shape), rng.standard_normal(c), rng.standard_normal(c)]
-    _check_against_torch(lambda x, w, b: F.group_norm(x, groups, w, b),
-                         lambda x, w, b: TF.group_norm(x, groups, w, b), arrays, dtype)
+    _check_against_torch(
+        lambda x, w, b: F.group_norm(x, groups, w, b),
+        lambda x, w, b: TF.group_norm(x, groups, w, b),
+        arrays,
+        dtype,
+    )
 
 
-@pytest.mark.parametrize("fn,shape,param", [
-    (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (3, 2, 2), 2),
-    (lambda x, w, b: F.layer_norm(x, (3,), w, b), (2, 3), 3),
-    (lambda x, w, b: F.group_norm(x, 2, w, b), (2, 4, 2), 4),
-])
+@pytest.mark.parametrize(
+    "fn,shape,param",
+    [
+        (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (3, 2, 2), 2),
+        (lambda x, w, b: F.layer_norm(x, (3,), w, b), (2, 3), 3),
+        (lambda x, w, b: F.group_norm(x, 2, w, b), (2, 4, 2), 4),
+    ],
+)
 def test_norms_gradcheck_and_gradgradcheck(fn, shape, param):
     rng = np.random.default_rng(0)
-    inputs = [gk.tensor(rng.standard_normal(s), requires_grad=True)
-              for s in (shape, (param,), (param,))]
+    inputs = [
+        gk.tensor(rng.standard_normal(s), requires_grad=True) for s in (shape, (param,), (param,))
+    ]
     assert gradcheck(fn, inputs)
     assert gradgradcheck(fn, inputs)
 
@@ -98,18 +118,24 @@ def test_norms_gradcheck_and_gradgradcheck(fn, shape, param):
 def test_norm_without_affine():
     x = np.random.default_rng(0).standard_normal((3, 4))
     y = F.layer_norm(gk.tensor(x), (4,))
-    np.testing.assert_allclose(y.numpy(), TF.layer_norm(torch.tensor(x), (4,)).numpy(),
-                               atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), TF.layer_norm(torch.tensor(x), (4,)).numpy(), atol=1e-12)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: F.batch_norm(gk.zeros(1, 3), None, None, training=True),
-     "batch_norm: expected more than 1 value per channel"),
-    (lambda: F.batch_norm(gk.zeros(2, 3), gk.zeros(4), gk.ones(4)),
-     r"batch_norm: expected running_mean of shape \(3,\)"),
-    (lambda: F.layer_norm(gk.zeros(2, 3), (4,)), "layer_norm: expected input whose trailing"),
-    (lambda: F.group_norm(gk.zeros(2, 6), 4), "group_norm: expected the number of channels"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (
+            lambda: F.batch_norm(gk.zeros(1, 3), None, None, training=True),
+            "batch_norm: expected more than 1 value per channel",
+        ),
+        (
+            lambda: F.batch_norm(gk.zeros(2, 3), gk.zeros(4), gk.ones(4)),
+            r"batch_norm: expected running_mean of shape \(3,\)",
+        ),
+        (lambda: F.layer_norm(gk.zeros(2, 3), (4,)), "layer_norm: expected input whose trailing"),
+        (lambda: F.group_norm(gk.zeros(2, 6), 4), "group_norm: expected the number of channels"),
+    ],
+)
 def test_norms_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()

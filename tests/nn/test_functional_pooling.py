@@ -71,15 +71,15 @@ AVG_CASES = [
 def test_avg_pool2d_matches_torch(kwargs, dtype):
     x = np.random.default_rng(0).standard_normal((2, 3, 7, 8))
     tol = 1e-6 if dtype == np.float32 else 1e-12
-    _compare(lambda t: F.avg_pool2d(t, **kwargs), lambda t: TF.avg_pool2d(t, **kwargs), x,
-             dtype, tol)
+    _compare(
+        lambda t: F.avg_pool2d(t, **kwargs), lambda t: TF.avg_pool2d(t, **kwargs), x, dtype, tol
+    )
 
 
 @pytest.mark.parametrize("size", [(2, 3), 1, (4, None), (3, 5)])
 def test_adaptive_avg_pool2d_matches_torch(size):
     x = np.random.default_rng(0).standard_normal((2, 3, 7, 5))
-    _compare(lambda t: F.adaptive_avg_pool2d(t, size),
-             lambda t: TF.adaptive_avg_pool2d(t, size), x)
+    _compare(lambda t: F.adaptive_avg_pool2d(t, size), lambda t: TF.adaptive_avg_pool2d(t, size), x)
 
 
 def test_pool1d_matches_torch():
@@ -88,12 +88,15 @@ def test_pool1d_matches_torch():
     _compare(lambda t: F.avg_pool1d(t, 3, 2, 1), lambda t: TF.avg_pool1d(t, 3, 2, 1), x)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda t: F.max_pool2d(t, 2, 1, ceil_mode=True),
-    lambda t: F.max_pool2d(t, 3, 2, 1, dilation=1),
-    lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False),
-    lambda t: F.adaptive_avg_pool2d(t, (2, 3)),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: F.max_pool2d(t, 2, 1, ceil_mode=True),
+        lambda t: F.max_pool2d(t, 3, 2, 1, dilation=1),
+        lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        lambda t: F.adaptive_avg_pool2d(t, (2, 3)),
+    ],
+)
 def test_pooling_gradcheck_and_gradgradcheck(fn):
     # distinct values keep the max away from ties, where it is not differentiable
     x = np.random.default_rng(0).permutation(30).reshape(1, 2, 3, 5) / 7.0
@@ -108,12 +111,18 @@ def test_pooling_unbatched_input():
     np.testing.assert_allclose(y.numpy(), TF.max_pool2d(torch.tensor(x), 2).numpy())
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: F.max_pool2d(gk.zeros(4, 4), 2), r"max_pool2d: expected 3-D .* got input of shape"),
-    (lambda: F.max_pool2d(gk.zeros(1, 1, 4, 4), 2, padding=2), "max_pool2d: padding should be"),
-    (lambda: F.avg_pool2d(gk.zeros(1, 1, 2, 2), 3), "avg_pool2d: the kernel is larger"),
-    (lambda: F.adaptive_avg_pool2d(gk.zeros(1, 1, 2, 2), 0), "adaptive_avg_pool2d: expected a"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (
+            lambda: F.max_pool2d(gk.zeros(4, 4), 2),
+            r"max_pool2d: expected 3-D .* got input of shape",
+        ),
+        (lambda: F.max_pool2d(gk.zeros(1, 1, 4, 4), 2, padding=2), "max_pool2d: padding should be"),
+        (lambda: F.avg_pool2d(gk.zeros(1, 1, 2, 2), 3), "avg_pool2d: the kernel is larger"),
+        (lambda: F.adaptive_avg_pool2d(gk.zeros(1, 1, 2, 2), 0), "adaptive_avg_pool2d: expected a"),
+    ],
+)
 def test_pooling_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()

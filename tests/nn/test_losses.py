@@ -43,8 +43,9 @@ CE_SHAPES = [((5, 4), (5,)), ((3, 4, 2, 3), (3, 2, 3)), ((4,), ())]
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy_class_indices_matches_torch(shape, target_shape, reduction, smoothing,
-                                                   weighted, dtype):
+def test_cross_entropy_class_indices_matches_torch(
+    shape, target_shape, reduction, smoothing, weighted, dtype
+):
     rng = np.random.default_rng(0)
     z = rng.standard_normal(shape) * 3
     y = rng.integers(0, 4, target_shape)
@@ -52,11 +53,17 @@ def test_cross_entropy_class_indices_matches_torch(shape, target_shape, reductio
         y.reshape(-1)[0] = 1  # at least one ignored row
     w = rng.random(4) + 0.5
     kw = dict(reduction=reduction, label_smoothing=smoothing, ignore_index=1)
-    _run(lambda z, y: F.cross_entropy(z, y, weight=gk.tensor(w.astype(dtype)) if weighted
-                                      else None, **kw),
-         lambda z, y: TF.cross_entropy(z, y, weight=torch.tensor(w.astype(dtype)) if weighted
-                                       else None, **kw),
-         [z], [y], dtype)
+    _run(
+        lambda z, y: F.cross_entropy(
+            z, y, weight=gk.tensor(w.astype(dtype)) if weighted else None, **kw
+        ),
+        lambda z, y: TF.cross_entropy(
+            z, y, weight=torch.tensor(w.astype(dtype)) if weighted else None, **kw
+        ),
+        [z],
+        [y],
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -64,11 +71,15 @@ def test_cross_entropy_class_indices_matches_torch(shape, target_shape, reductio
 def test_cross_entropy_probabilities_matches_torch(reduction, smoothing):
     rng = np.random.default_rng(0)
     z, p, w = rng.standard_normal((3, 4, 2)), rng.random((3, 4, 2)), rng.random(4)
-    _run(lambda z, p: F.cross_entropy(z, p, weight=gk.tensor(w), reduction=reduction,
-                                      label_smoothing=smoothing),
-         lambda z, p: TF.cross_entropy(z, p, weight=torch.tensor(w), reduction=reduction,
-                                       label_smoothing=smoothing),
-         [z, p])
+    _run(
+        lambda z, p: F.cross_entropy(
+            z, p, weight=gk.tensor(w), reduction=reduction, label_smoothing=smoothing
+        ),
+        lambda z, p: TF.cross_entropy(
+            z, p, weight=torch.tensor(w), reduction=reduction, label_smoothing=smoothing
+        ),
+        [z, p],
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -79,8 +90,9 @@ def test_cross_entropy_gradcheck_and_gradgradcheck(reduction):
     w = gk.tensor(rng.random(4) + 0.5)
 
     def fn(z):
-        return F.cross_entropy(z, y, weight=w, reduction=reduction, label_smoothing=0.1,
-                               ignore_index=1)
+        return F.cross_entropy(
+            z, y, weight=w, reduction=reduction, label_smoothing=0.1, ignore_index=1
+        )
 
     assert gradcheck(fn, (z,))
     assert gradgradcheck(fn, (z,))
@@ -120,25 +132,36 @@ def test_cross_entropy_bad_labels_name_loss_classes_and_label(labels, bad):
 def test_cross_entropy_module():
     rng = np.random.default_rng(0)
     z, y, w = rng.standard_normal((4, 3)), rng.integers(0, 3, 4), rng.random(3)
-    ours = nn.CrossEntropyLoss(weight=gk.tensor(w), label_smoothing=0.1)(gk.tensor(z),
-                                                                         gk.tensor(y))
+    ours = nn.CrossEntropyLoss(weight=gk.tensor(w), label_smoothing=0.1)(gk.tensor(z), gk.tensor(y))
     ref = torch.nn.CrossEntropyLoss(weight=torch.tensor(w), label_smoothing=0.1)(
-        torch.tensor(z), torch.tensor(y))
+        torch.tensor(z), torch.tensor(y)
+    )
     np.testing.assert_allclose(ours.item(), ref.item(), rtol=1e-12)
 
 
 # ---- the other losses ----------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("name,kwargs", [
-    ("mse_loss", {}), ("l1_loss", {}), ("huber_loss", {"delta": 0.7}),
-    ("smooth_l1_loss", {"beta": 0.5}), ("smooth_l1_loss", {"beta": 0.0}),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("mse_loss", {}),
+        ("l1_loss", {}),
+        ("huber_loss", {"delta": 0.7}),
+        ("smooth_l1_loss", {"beta": 0.5}),
+        ("smooth_l1_loss", {"beta": 0.0}),
+    ],
+)
 def test_regression_losses_match_torch(name, kwargs, reduction, dtype):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-    _run(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kwargs),
-         lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **kwargs), [a, b], (), dtype)
+    _run(
+        lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kwargs),
+        lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **kwargs),
+        [a, b],
+        (),
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -148,19 +171,23 @@ def test_nll_loss_matches_torch(reduction, shape, target_shape):
     x = rng.standard_normal(shape)
     y = rng.integers(0, 4, target_shape)
     w = rng.random(4) + 0.1
-    _run(lambda x, y: F.nll_loss(x, y, weight=gk.tensor(w), ignore_index=2,
-                                 reduction=reduction),
-         lambda x, y: TF.nll_loss(x, y, weight=torch.tensor(w), ignore_index=2,
-                                  reduction=reduction), [x], [y])
+    _run(
+        lambda x, y: F.nll_loss(x, y, weight=gk.tensor(w), ignore_index=2, reduction=reduction),
+        lambda x, y: TF.nll_loss(x, y, weight=torch.tensor(w), ignore_index=2, reduction=reduction),
+        [x],
+        [y],
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_binary_cross_entropy_matches_torch(reduction):
     rng = np.random.default_rng(0)
     p, t, w = rng.random((3, 4)) * 0.9 + 0.05, rng.random((3, 4)), rng.random((3, 4))
-    _run(lambda p, t: F.binary_cross_entropy(p, t, weight=gk.tensor(w), reduction=reduction),
-         lambda p, t: TF.binary_cross_entropy(p, t, weight=torch.tensor(w),
-                                              reduction=reduction), [p, t])
+    _run(
+        lambda p, t: F.binary_cross_entropy(p, t, weight=gk.tensor(w), reduction=reduction),
+        lambda p, t: TF.binary_cross_entropy(p, t, weight=torch.tensor(w), reduction=reduction),
+        [p, t],
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -169,13 +196,25 @@ def test_bce_with_logits_matches_torch_and_is_stable(reduction, dtype):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 4)) * 50  # huge logits: the naive formula overflows
     t, w, pw = rng.random((3, 4)), rng.random((3, 4)), rng.random(4) * 3
-    _run(lambda x, t: F.binary_cross_entropy_with_logits(
-            x, t, weight=gk.tensor(w.astype(dtype)), pos_weight=gk.tensor(pw.astype(dtype)),
-            reduction=reduction),
-         lambda x, t: TF.binary_cross_entropy_with_logits(
-            x, t, weight=torch.tensor(w.astype(dtype)),
-            pos_weight=torch.tensor(pw.astype(dtype)), reduction=reduction),
-         [x, t], (), dtype)
+    _run(
+        lambda x, t: F.binary_cross_entropy_with_logits(
+            x,
+            t,
+            weight=gk.tensor(w.astype(dtype)),
+            pos_weight=gk.tensor(pw.astype(dtype)),
+            reduction=reduction,
+        ),
+        lambda x, t: TF.binary_cross_entropy_with_logits(
+            x,
+            t,
+            weight=torch.tensor(w.astype(dtype)),
+            pos_weight=torch.tensor(pw.astype(dtype)),
+            reduction=reduction,
+        ),
+        [x, t],
+        (),
+        dtype,
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
@@ -184,8 +223,11 @@ def test_kl_div_matches_torch(reduction, log_target):
     rng = np.random.default_rng(0)
     x = np.log(rng.random((3, 4)))
     t = np.log(rng.random((3, 4))) if log_target else rng.random((3, 4))
-    _run(lambda x, t: F.kl_div(x, t, reduction=reduction, log_target=log_target),
-         lambda x, t: TF.kl_div(x, t, reduction=reduction, log_target=log_target), [x, t])
+    _run(
+        lambda x, t: F.kl_div(x, t, reduction=reduction, log_target=log_target),
+        lambda x, t: TF.kl_div(x, t, reduction=reduction, log_target=log_target),
+        [x, t],
+    )
 
 
 def test_kl_div_zero_target_counts_zero():
@@ -195,13 +237,17 @@ def test_kl_div_zero_target_counts_zero():
     np.testing.assert_allclose(ours, ref, rtol=1e-12)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda a, b: F.mse_loss(a, b), lambda a, b: F.huber_loss(a, b, delta=0.5),
-    lambda a, b: F.smooth_l1_loss(a, b, beta=0.5),
-    lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=gk.tensor([2.0, 0.5])),
-    lambda a, b: F.binary_cross_entropy(F.sigmoid(a), F.sigmoid(b)),
-    lambda a, b: F.kl_div(F.log_softmax(a, dim=1), F.softmax(b, dim=1), reduction="batchmean"),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a, b: F.mse_loss(a, b),
+        lambda a, b: F.huber_loss(a, b, delta=0.5),
+        lambda a, b: F.smooth_l1_loss(a, b, beta=0.5),
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=gk.tensor([2.0, 0.5])),
+        lambda a, b: F.binary_cross_entropy(F.sigmoid(a), F.sigmoid(b)),
+        lambda a, b: F.kl_div(F.log_softmax(a, dim=1), F.softmax(b, dim=1), reduction="batchmean"),
+    ],
+)
 def test_losses_gradcheck_and_gradgradcheck(fn):
     rng = np.random.default_rng(0)
     a = gk.tensor(rng.standard_normal((3, 2)) * 2, requires_grad=True)
@@ -210,30 +256,51 @@ def test_losses_gradcheck_and_gradgradcheck(fn):
     assert gradgradcheck(fn, (a, b))
 
 
-@pytest.mark.parametrize("module,functional,kwargs", [
-    (nn.MSELoss, TF.mse_loss, {"reduction": "sum"}), (nn.L1Loss, TF.l1_loss, {}),
-    (nn.HuberLoss, TF.huber_loss, {"delta": 0.3}),
-    (nn.SmoothL1Loss, TF.smooth_l1_loss, {"beta": 0.3}),
-    (nn.BCEWithLogitsLoss, TF.binary_cross_entropy_with_logits, {}),
-    (nn.KLDivLoss, TF.kl_div, {"reduction": "batchmean"}),
-])
+@pytest.mark.parametrize(
+    "module,functional,kwargs",
+    [
+        (nn.MSELoss, TF.mse_loss, {"reduction": "sum"}),
+        (nn.L1Loss, TF.l1_loss, {}),
+        (nn.HuberLoss, TF.huber_loss, {"delta": 0.3}),
+        (nn.SmoothL1Loss, TF.smooth_l1_loss, {"beta": 0.3}),
+        (nn.BCEWithLogitsLoss, TF.binary_cross_entropy_with_logits, {}),
+        (nn.KLDivLoss, TF.kl_div, {"reduction": "batchmean"}),
+    ],
+)
 def test_loss_modules(module, functional, kwargs):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((3, 4)), rng.random((3, 4))
     ours = module(**kwargs)(gk.tensor(a), gk.tensor(b)).item()
-    np.testing.assert_allclose(ours, functional(torch.tensor(a), torch.tensor(b),
-                                                **kwargs).item(), rtol=1e-10)
+    np.testing.assert_allclose(
+        ours, functional(torch.tensor(a), torch.tensor(b), **kwargs).item(), rtol=1e-10
+    )
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: F.mse_loss(gk.zeros(2, 3), gk.zeros(3, 2)), ValueError, "mse_loss: expected input"),
-    (lambda: F.l1_loss(gk.zeros(2), gk.zeros(2), reduction="avg"), ValueError,
-     "l1_loss: expected reduction"),
-    (lambda: F.cross_entropy(gk.zeros(2, 3), gk.tensor(np.array([0, 1, 2]))), ValueError,
-     r"cross_entropy: expected a target of shape \(2,\)"),
-    (lambda: F.binary_cross_entropy(gk.tensor([1.5]), gk.tensor([1.0])), ValueError,
-     r"binary_cross_entropy: expected all input values in \[0, 1\]"),
-])
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (
+            lambda: F.mse_loss(gk.zeros(2, 3), gk.zeros(3, 2)),
+            ValueError,
+            "mse_loss: expected input",
+        ),
+        (
+            lambda: F.l1_loss(gk.zeros(2), gk.zeros(2), reduction="avg"),
+            ValueError,
+            "l1_loss: expected reduction",
+        ),
+        (
+            lambda: F.cross_entropy(gk.zeros(2, 3), gk.tensor(np.array([0, 1, 2]))),
+            ValueError,
+            r"cross_entropy: expected a target of shape \(2,\)",
+        ),
+        (
+            lambda: F.binary_cross_entropy(gk.tensor([1.5]), gk.tensor([1.0])),
+            ValueError,
+            r"binary_cross_entropy: expected all input values in \[0, 1\]",
+        ),
+    ],
+)
 def test_losses_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -8,6 +8,7 @@ import pytest
 
 import gradkit as gk
 from gradkit import nn
+from gradkit.nn.functional.recurrent import rnn
 from gradkit.testing import gradcheck
 
 torch = pytest.importorskip("torch")
@@ -26,8 +27,7 @@ CONFIGS = [
 
 def _copy_weights(source, target):
     assert list(source.state_dict()) == list(target.state_dict())
-    for (name, ours), theirs in zip(target.state_dict().items(),
-                                    source.state_dict().values()):
+    for (name, ours), theirs in zip(target.state_dict().items(), source.state_dict().values()):
         assert tuple(ours.shape) == tuple(theirs.shape), name
         ours.data[...] = theirs.detach().numpy()
 
@@ -35,10 +35,18 @@ def _copy_weights(source, target):
 @pytest.mark.parametrize("kind,kwargs,bidirectional,layers,batch_first,with_state", CONFIGS)
 def test_recurrent_matches_torch(kind, kwargs, bidirectional, layers, batch_first, with_state):
     rng = np.random.default_rng(0)
-    t_net = getattr(torch.nn, kind)(3, 4, num_layers=layers, bidirectional=bidirectional,
-                                    batch_first=batch_first, **kwargs).double()
-    g_net = getattr(nn, kind)(3, 4, num_layers=layers, bidirectional=bidirectional,
-                              batch_first=batch_first, dtype="float64", **kwargs)
+    t_net = getattr(torch.nn, kind)(
+        3, 4, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first, **kwargs
+    ).double()
+    g_net = getattr(nn, kind)(
+        3,
+        4,
+        num_layers=layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        dtype="float64",
+        **kwargs,
+    )
     _copy_weights(t_net, g_net)
     seq, batch = 5, 2
     x = rng.standard_normal((batch, seq, 3) if batch_first else (seq, batch, 3))
@@ -92,27 +100,42 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(c.numpy(), a.numpy())
 
 
-def test_lstm_gradcheck():
-    net = nn.LSTM(2, 2, bidirectional=True, dtype="float64")
-    x = gk.tensor(np.random.default_rng(0).standard_normal((3, 1, 2)), requires_grad=True)
-    w = net.weight_hh_l0_reverse
-    assert gradcheck(lambda x, w: net(x)[0], (x, w))
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh"])
+def test_recurrent_gradcheck(mode):
+    rng = np.random.default_rng(0)
+    gates = {"lstm": 4, "gru": 3, "rnn_tanh": 1}[mode] * 2
+    shapes = [(gates, 2), (gates, 2), (gates,), (gates,)] * 2  # both directions
+    params = [gk.tensor(rng.standard_normal(s) * 0.5, requires_grad=True) for s in shapes]
+    x = gk.tensor(rng.standard_normal((3, 1, 2)), requires_grad=True)
+
+    def fn(x, *p):
+        return rnn(mode, x, None, [p[:4], p[4:]], 1, True)[0]
+
+    assert gradcheck(fn, (x, *params))
 
 
 def test_default_initialisation_bound():
     net = nn.GRU(3, 16, num_layers=2)
     for p in net.parameters():
         assert np.abs(p.numpy()).max() <= 1 / 4
-    assert abs(np.concatenate([p.numpy().ravel() for p in net.parameters()]).std()
-               - (1 / 4) / np.sqrt(3)) < 0.01
+    assert (
+        abs(
+            np.concatenate([p.numpy().ravel() for p in net.parameters()]).std()
+            - (1 / 4) / np.sqrt(3)
+        )
+        < 0.01
+    )
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: nn.LSTM(3, 4)(gk.zeros(5, 2, 2)), "LSTM: expected input with input_size=3"),
-    (lambda: nn.GRU(3, 4)(gk.zeros(5, 2, 3), gk.zeros(2, 2, 4)), r"gru: expected h0 of shape"),
-    (lambda: nn.RNN(3, 4)(gk.zeros(3)), "RNN: expected 2-D"),
-    (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), "RNN: unknown nonlinearity"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: nn.LSTM(3, 4)(gk.zeros(5, 2, 2)), "LSTM: expected input with input_size=3"),
+        (lambda: nn.GRU(3, 4)(gk.zeros(5, 2, 3), gk.zeros(2, 2, 4)), r"gru: expected h0 of shape"),
+        (lambda: nn.RNN(3, 4)(gk.zeros(3)), "RNN: expected 2-D"),
+        (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), "RNN: unknown nonlinearity"),
+    ],
+)
 def test_recurrent_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()

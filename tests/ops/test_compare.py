@@ -22,8 +22,9 @@ def _leaf(data, device, dtype=gk.float64):
 
 
 def _torch_leaf(torch, data, dtype):
-    return torch.tensor(np.asarray(data), dtype=getattr(torch, np.dtype(dtype).name),
-                        requires_grad=True)
+    return torch.tensor(
+        np.asarray(data), dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True
+    )
 
 
 # ---- maximum / minimum ----------------------------------------------------------------------
@@ -115,8 +116,9 @@ X_WITH_BOUNDARIES = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, math.nan])
 
 
 @pytest.mark.parametrize("dtype", [gk.float32, gk.float64])
-@pytest.mark.parametrize("lo,hi", [(-1.0, 1.0), (None, 0.5), (-0.5, None), (1.0, -1.0),
-                                   (0.5, 0.5), (0, 1)])
+@pytest.mark.parametrize(
+    "lo,hi", [(-1.0, 1.0), (None, 0.5), (-0.5, None), (1.0, -1.0), (0.5, 0.5), (0, 1)]
+)
 def test_clamp_scalar_bounds_match_torch(lo, hi, dtype, device):
     torch = pytest.importorskip("torch")
     x = _leaf(X_WITH_BOUNDARIES, device, dtype)
@@ -135,13 +137,16 @@ def test_clamp_scalar_bounds_match_torch(lo, hi, dtype, device):
 def test_clamp_tensor_bounds_match_torch(case, dtype, device):
     torch = pytest.importorskip("torch")
     x_data = np.array([[-2.0, -1.0, 0.0, 1.0], [0.5, 2.0, -0.5, 1.0]])
-    lo_data = np.array([-1.0, -1.0, 0.5, 0.0])             # broadcast along rows
-    hi_data = np.array([[1.0], [0.5]])                     # broadcast along columns
+    lo_data = np.array([-1.0, -1.0, 0.5, 0.0])  # broadcast along rows
+    hi_data = np.array([[1.0], [0.5]])  # broadcast along columns
     if case == "crossed":
-        lo_data = np.array([2.0, -1.0, 0.5, 1.0])          # partly above hi
+        lo_data = np.array([2.0, -1.0, 0.5, 1.0])  # partly above hi
     bounds = {
-        "both": (lo_data, hi_data), "min_only": (lo_data, None), "max_only": (None, hi_data),
-        "crossed": (lo_data, hi_data), "mixed": (lo_data, 0.75),
+        "both": (lo_data, hi_data),
+        "min_only": (lo_data, None),
+        "max_only": (None, hi_data),
+        "crossed": (lo_data, hi_data),
+        "mixed": (lo_data, 0.75),
     }[case]
     x, xt = _leaf(x_data, device, dtype), _torch_leaf(torch, x_data, dtype)
     ours = [_leaf(b, device, dtype) if isinstance(b, np.ndarray) else b for b in bounds]

@@ -455,3 +455,33 @@ def test_indexing_on_each_device(device: str) -> None:
     expected[0] += 1
     expected[[0, 1, 2], [1, 1, 0]] += 1
     np.testing.assert_array_equal(x.grad.cpu().numpy(), expected)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, v: gk.cat([x[gk.tensor([0, 2, 0])][:, :3], x[1:, ::-2], x[None, 0, :3]]),
+        lambda x, v: x[x.detach() > 0],
+        lambda x, v: gk.index_put(x, (gk.tensor([1, 1, 0]),), v),
+        lambda x, v: gk.index_put(x, (slice(None), 2), v[0, :4], accumulate=True),
+        lambda x, v: x.gather(1, gk.tensor([[0, 4], [4, 4], [1, 2], [3, 3]])),
+        lambda x, v: x.index_add(0, gk.tensor([3, 3, 0]), v),
+        lambda x, v: gk.pad(x, (2, 2, 1, 0), mode="reflect"),
+    ],
+)
+def test_forward_mode_jvp(fn: Callable) -> None:
+    from gradkit.autograd import forward_ad
+
+    rng = np.random.default_rng(8)
+    x, v = rng.standard_normal((4, 5)), rng.standard_normal((3, 5))
+    tx, tv = rng.standard_normal((4, 5)), rng.standard_normal((3, 5))
+    with forward_ad.dual_level():
+        out = fn(
+            forward_ad.make_dual(gk.tensor(x), gk.tensor(tx)),
+            forward_ad.make_dual(gk.tensor(v), gk.tensor(tv)),
+        )
+        jvp = forward_ad.unpack_dual(out).tangent.numpy()
+    eps = 1e-6
+    plus = fn(gk.tensor(x + eps * tx), gk.tensor(v + eps * tv)).numpy()
+    minus = fn(gk.tensor(x - eps * tx), gk.tensor(v - eps * tv)).numpy()
+    np.testing.assert_allclose(jvp, (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-6)

@@ -22,11 +22,13 @@ def array_and_axis(draw, dtype=np.float64):
     shape = draw(shapes)
     data = draw(hnp.arrays(dtype, shape, elements=st.floats(-10, 10, width=64)))
     ndim = len(shape)
-    axis = draw(st.one_of(
-        st.none(),
-        st.integers(-ndim, ndim - 1),
-        hnp.valid_tuple_axes(ndim, min_size=1),
-    ))
+    axis = draw(
+        st.one_of(
+            st.none(),
+            st.integers(-ndim, ndim - 1),
+            hnp.valid_tuple_axes(ndim, min_size=1),
+        )
+    )
     return data, axis
 
 
@@ -69,10 +71,14 @@ def test_keepdims_keeps_every_reduced_axis_as_size_one(case, keepdims):
     data, axis = case
     x = gk.tensor(data)
     ndim = data.ndim
-    reduced = set(range(ndim)) if axis is None else {
-        a % ndim for a in ((axis,) if isinstance(axis, int) else axis)}
-    expected = tuple(1 if d in reduced else n for d, n in enumerate(data.shape) if keepdims
-                     or d not in reduced)
+    reduced = (
+        set(range(ndim))
+        if axis is None
+        else {a % ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+    )
+    expected = tuple(
+        1 if d in reduced else n for d, n in enumerate(data.shape) if keepdims or d not in reduced
+    )
     for name in ("sum", "prod", "amax", "var", "logsumexp", "norm", "all"):
         out = getattr(gk, name)(x, axis=axis, keepdims=keepdims)
         assert out.shape == expected, name
@@ -117,14 +123,20 @@ def test_reductions_of_broadcast_inputs(data):
 
 
 @EXAMPLES
-@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
-                  elements=st.sampled_from([0.0, 0.5, -1.5, 2.0, 3.0])),
-       st.data())
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+        elements=st.sampled_from([0.0, 0.5, -1.5, 2.0, 3.0]),
+    ),
+    st.data(),
+)
 def test_prod_gradient_is_the_product_of_the_others(values, data):
     axis = data.draw(st.integers(-values.ndim, values.ndim - 1))
     x = gk.tensor(values, requires_grad=True)
     gk.prod(x, axis=axis).sum().backward()
     moved = np.moveaxis(values, axis, -1)
-    expected = np.stack([np.prod(np.delete(moved, i, axis=-1), axis=-1)
-                         for i in range(moved.shape[-1])], axis=-1)
+    expected = np.stack(
+        [np.prod(np.delete(moved, i, axis=-1), axis=-1) for i in range(moved.shape[-1])], axis=-1
+    )
     np.testing.assert_allclose(x.grad.numpy(), np.moveaxis(expected, -1, axis))

@@ -399,3 +399,33 @@ def test_ops_run_on_each_device(device: str, op_name: str) -> None:
     }[op_name]()
     (out * out).sum().backward()
     assert x.grad.device == x.device and x.grad.shape == x.shape
+
+
+def _forward_mode_matches_finite_differences(fn: Callable, arrays: list[np.ndarray]) -> None:
+    """jvp through dual tensors equals the central difference along the same tangents."""
+    from gradkit.autograd import forward_ad
+
+    rng = np.random.default_rng(7)
+    tangents = [rng.standard_normal(a.shape) for a in arrays]
+    with forward_ad.dual_level():
+        duals = [
+            forward_ad.make_dual(gk.tensor(a, dtype="float64"), gk.tensor(t, dtype="float64"))
+            for a, t in zip(arrays, tangents)
+        ]
+        jvps = [forward_ad.unpack_dual(o).tangent for o in _tuple(fn(*duals))]
+    eps = 1e-6
+
+    def shifted(sign: float) -> tuple:
+        args = [gk.tensor(a + sign * eps * t, dtype="float64") for a, t in zip(arrays, tangents)]
+        return _tuple(fn(*args))
+
+    for jvp, plus, minus in zip(jvps, shifted(1.0), shifted(-1.0)):
+        expected = (plus.numpy() - minus.numpy()) / (2 * eps)
+        actual = np.zeros_like(expected) if jvp is None else jvp.numpy()
+        np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_forward_mode_jvp(name: str) -> None:
+    gk_fn, _, shapes = CASES[name]
+    _forward_mode_matches_finite_differences(gk_fn, _inputs(shapes, "float64"))

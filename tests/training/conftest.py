@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 # Small enough to take about a second an epoch, big enough that an epoch has many batches
 # (so a signal lands in the middle of one).
 TINY_RUN = [
-    "--model", "mlp", "--dataset", "mnist", "--epochs", "3", "--batch-size", "64",
-    "--limit-train", "3000", "--limit-test", "500", "--seed", "7", "--device", "cpu",
+    "--model", "mlp", "--dataset", "mnist", "--epochs", "3", "--batch-size", "32",
+    "--limit-train", "1024", "--limit-test", "256", "--seed", "7", "--device", "cpu",
     "--progress", "plain", "--dropout", "0",
 ]  # fmt: skip
 
@@ -36,7 +36,7 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run_gradkit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_gradkit(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
         gradkit_command(*args),
         capture_output=True,

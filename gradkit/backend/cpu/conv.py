@@ -30,7 +30,7 @@ def _padded(x: np.ndarray, padding: Padding, extra: Pair = (0, 0), value: float 
         return x
     h, w = x.shape[-2:]
     out = np.full(x.shape[:-2] + (h + top + bottom, w + left + right), value, dtype=x.dtype)
-    out[..., top:top + h, left:left + w] = x
+    out[..., top : top + h, left : left + w] = x
     return out
 
 
@@ -42,8 +42,9 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: 
     return as_strided(xp, shape, strides, writeable=False)
 
 
-def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
-           out_hw: Pair) -> np.ndarray:
+def im2col(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, out_hw: Pair
+) -> np.ndarray:
     """x (N, C, H, W) -> columns (C*kh*kw, N*Ho*Wo) (a fresh contiguous array)."""
     n, c = x.shape[:2]
     win = windows(_padded(x, padding), kernel, stride, dilation, out_hw)  # N C kh kw Ho Wo
@@ -51,8 +52,15 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation
     return cols.reshape(c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1])
 
 
-def col2im(cols: np.ndarray, x_shape: tuple, kernel: Pair, stride: Pair, padding: Padding,
-           dilation: Pair, out_hw: Pair) -> np.ndarray:
+def col2im(
+    cols: np.ndarray,
+    x_shape: tuple,
+    kernel: Pair,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    out_hw: Pair,
+) -> np.ndarray:
     """The adjoint of im2col: columns (C*kh*kw, N*Ho*Wo) summed back into x (N, C, H, W)."""
     n, c, h, w = x_shape
     (top, bottom), (left, right) = padding
@@ -70,8 +78,8 @@ def col2im(cols: np.ndarray, x_shape: tuple, kernel: Pair, stride: Pair, padding
         r = i * dilation[0]
         for j in range(kw):
             s = j * dilation[1]
-            buf[:, :, r:r + h_span:stride[0], s:s + w_span:stride[1]] += blocks[:, i, j]
-    return np.ascontiguousarray(buf[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3))
+            buf[:, :, r : r + h_span : stride[0], s : s + w_span : stride[1]] += blocks[:, i, j]
+    return np.ascontiguousarray(buf[:, :, top : top + h, left : left + w].transpose(1, 0, 2, 3))
 
 
 def _grouped_matmul(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
@@ -81,9 +89,16 @@ def _grouped_matmul(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
     return np.matmul(a, b).reshape(-1, b.shape[-1])
 
 
-def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                   padding: Padding, dilation: Pair, groups: int,
-                   keep_columns: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def conv2d_forward(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    groups: int,
+    keep_columns: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """y (N, O, Ho, Wo) = conv(x (N, C, H, W), weight (O, C/groups, kh, kw)) + bias (O,).
 
     Returns (y, cols); cols (the im2col matrix) lets the weight gradient skip a second im2col.
@@ -94,17 +109,24 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, s
     wo = conv_output_size(w, padding[1], kw, stride[1], dilation[1])
     cols = im2col(x, (kh, kw), stride, padding, dilation, (ho, wo))
     k = cg * kh * kw
-    y = _grouped_matmul(weight.reshape(groups, o // groups, k),
-                        cols.reshape(groups, k, n * ho * wo), groups)
+    y = _grouped_matmul(
+        weight.reshape(groups, o // groups, k), cols.reshape(groups, k, n * ho * wo), groups
+    )
     if bias is not None:
         y += bias.reshape(o, 1)
     y = np.ascontiguousarray(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
     return y, (cols if keep_columns else None)
 
 
-def conv2d_backward_input(grad_out: np.ndarray, weight: np.ndarray, x_shape: tuple,
-                          stride: Pair, padding: Padding, dilation: Pair,
-                          groups: int) -> np.ndarray:
+def conv2d_backward_input(
+    grad_out: np.ndarray,
+    weight: np.ndarray,
+    x_shape: tuple,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    groups: int,
+) -> np.ndarray:
     """d(loss)/dx of conv2d: col2im(weight^T @ grad_out). Also conv_transpose2d's forward."""
     n, o, ho, wo = grad_out.shape
     _, cg, kh, kw = weight.shape
@@ -115,9 +137,16 @@ def conv2d_backward_input(grad_out: np.ndarray, weight: np.ndarray, x_shape: tup
     return col2im(cols, x_shape, (kh, kw), stride, padding, dilation, (ho, wo))
 
 
-def conv2d_backward_weight(x: np.ndarray | None, grad_out: np.ndarray, weight_shape: tuple,
-                           stride: Pair, padding: Padding, dilation: Pair, groups: int,
-                           cols: np.ndarray | None = None) -> np.ndarray:
+def conv2d_backward_weight(
+    x: np.ndarray | None,
+    grad_out: np.ndarray,
+    weight_shape: tuple,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    groups: int,
+    cols: np.ndarray | None = None,
+) -> np.ndarray:
     """d(loss)/dweight of conv2d: grad_out (O, N*L) @ cols^T, per group. Pass the forward's
     ``cols`` to skip the im2col of x."""
     n, o, ho, wo = grad_out.shape

@@ -14,8 +14,9 @@ def _computing(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
-def normalize_forward(x: np.ndarray, axes: tuple[int, ...],
-                      eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def normalize_forward(
+    x: np.ndarray, axes: tuple[int, ...], eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(xhat, mean, biased var, invstd): xhat = (x - mean) / sqrt(var + eps) over ``axes``."""
     xc = _computing(x)
     mean = xc.mean(axis=axes, keepdims=True)
@@ -26,8 +27,9 @@ def normalize_forward(x: np.ndarray, axes: tuple[int, ...],
     return centered.astype(x.dtype, copy=False), mean, var, invstd
 
 
-def normalize_backward(grad_xhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray,
-                       axes: tuple[int, ...]) -> np.ndarray:
+def normalize_backward(
+    grad_xhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray, axes: tuple[int, ...]
+) -> np.ndarray:
     """d(loss)/dx from d(loss)/dxhat: invstd * (g - mean(g) - xhat * mean(g * xhat))."""
     g = _computing(grad_xhat)
     xh = _computing(xhat)
@@ -37,8 +39,9 @@ def normalize_backward(grad_xhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarr
     return out.astype(grad_xhat.dtype, copy=False)
 
 
-def affine_forward(xhat: np.ndarray, weight: np.ndarray | None,
-                   bias: np.ndarray | None) -> np.ndarray:
+def affine_forward(
+    xhat: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
+) -> np.ndarray:
     """xhat * weight + bias, with weight/bias shaped to broadcast against xhat."""
     out = xhat * weight if weight is not None else xhat.copy()
     if bias is not None:

@@ -4,6 +4,9 @@ Signature shared with the CUDA multi-tensor kernels: lists of arrays (params, gr
 one 0-d float32 ``steps`` array per tensor that the primitive increments itself, ``lr`` as a
 float or a 0-d array, and an optional 0-d ``found_inf`` array: when it is non-zero the whole
 update (step counts included) is skipped, so a GPU caller never syncs to decide.
+Mixed precision: an optional 0-d ``inv_scale`` multiplies the gradients first (a loss scaler's
+1/scale), and optional ``master_params`` (float32 copies of float16 ``params``) are what gets
+updated, with float32 state; the rounded master is then written back into the parameter.
 
 The formulas and their order of operations are PyTorch's single-tensor ones (torch/optim/*.py),
 so trajectories agree to rounding. Each tensor is updated in blocks of ``BLOCK`` elements that
@@ -28,6 +31,32 @@ OptionalArrays = Sequence[Array | None] | None
 
 def _skip(found_inf: Array | None) -> bool:
     return found_inf is not None and bool(found_inf)
+
+
+def _targets(
+    params: Sequence[Array],
+    grads: Sequence[Array],
+    master_params: Sequence[Array] | None,
+    inv_scale: Array | None,
+) -> tuple[list, list, Callable[[], None]]:
+    """(arrays to update, gradients to use, write-back): the master copies and float32 (or
+    unscaled) gradient copies when mixed precision asks for them, else the inputs."""
+    if master_params is None and inv_scale is None:
+        return list(params), list(grads), lambda: None
+    targets = list(params) if master_params is None else list(master_params)
+    used = []
+    for target, g in zip(targets, grads):
+        g = np.asarray(g).astype(target.dtype)
+        if inv_scale is not None:
+            g *= np.asarray(inv_scale).astype(target.dtype)
+        used.append(g)
+
+    def write_back() -> None:
+        if master_params is not None:
+            for p, master in zip(params, master_params):
+                np.copyto(p, master.reshape(p.shape), casting="unsafe")
+
+    return targets, used, write_back
 
 
 def _blocks(arrays: list[Array | None]) -> list[tuple]:
@@ -109,11 +138,14 @@ def sgd_step(
     nesterov: bool,
     maximize: bool,
     found_inf: Array | None = None,
+    inv_scale: Array | None = None,
+    master_params: Sequence[Array] | None = None,
 ) -> None:
     """SGD with optional momentum/dampening/Nesterov. A new momentum buffer should be passed
     zero-filled with ``dampening=0`` so that it becomes the gradient, as in PyTorch."""
     if _skip(found_inf):
         return
+    params, grads, write_back = _targets(params, grads, master_params, inv_scale)
     lr = float(lr)
     buffers = momentum_buffers if momentum != 0 else [None] * len(params)
 
@@ -137,6 +169,7 @@ def sgd_step(
         p += scaled
 
     _run([[p, g, b] for p, g, b in zip(params, grads, buffers)], body)
+    write_back()
 
 
 def adam_step(
@@ -156,10 +189,13 @@ def adam_step(
     maximize: bool,
     decoupled_weight_decay: bool,
     found_inf: Array | None = None,
+    inv_scale: Array | None = None,
+    master_params: Sequence[Array] | None = None,
 ) -> None:
     """Adam (``decoupled_weight_decay=False``) or AdamW (``True``)."""
     if _skip(found_inf):
         return
+    params, grads, write_back = _targets(params, grads, master_params, inv_scale)
     lr = float(lr)
     maxes = max_exp_avg_sqs if amsgrad else [None] * len(params)
     for p, g, m, v, vmax, step in zip(params, grads, exp_avgs, exp_avg_sqs, maxes, steps):
@@ -200,6 +236,7 @@ def adam_step(
             p += tmp
 
         _run([[p, g, m, v, vmax]], body)
+    write_back()
 
 
 def rmsprop_step(
@@ -218,10 +255,13 @@ def rmsprop_step(
     centered: bool,
     maximize: bool,
     found_inf: Array | None = None,
+    inv_scale: Array | None = None,
+    master_params: Sequence[Array] | None = None,
 ) -> None:
     """RMSprop, optionally centered and with momentum."""
     if _skip(found_inf):
         return
+    params, grads, write_back = _targets(params, grads, master_params, inv_scale)
     lr = float(lr)
     n = len(params)
     averages = grad_avgs if centered else [None] * n
@@ -266,6 +306,7 @@ def rmsprop_step(
         ],
         body,
     )
+    write_back()
 
 
 def adagrad_step(
@@ -280,10 +321,13 @@ def adagrad_step(
     eps: float,
     maximize: bool,
     found_inf: Array | None = None,
+    inv_scale: Array | None = None,
+    master_params: Sequence[Array] | None = None,
 ) -> None:
     """Adagrad with learning-rate decay lr / (1 + (step - 1) * lr_decay)."""
     if _skip(found_inf):
         return
+    params, grads, write_back = _targets(params, grads, master_params, inv_scale)
     lr = float(lr)
     for p, g, total, step in zip(params, grads, state_sums, steps):
         step += 1
@@ -303,3 +347,4 @@ def adagrad_step(
             p += tmp
 
         _run([[p, g, total]], body)
+    write_back()

@@ -17,8 +17,9 @@ from .conv import Pair
 _OFFSET_DTYPE = np.dtype(np.int16)  # a window offset (i*kw + j); kernels stay far below 2**15
 
 
-def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
-                     ceil_mode: bool) -> int:
+def pool_output_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
     """PyTorch's pooling output length, including the ceil_mode rule that the last window
     must start inside the input or its left padding."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
@@ -28,8 +29,7 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     return out
 
 
-def _buffer_size(size: int, out: int, kernel: int, stride: int, padding: int,
-                 dilation: int) -> int:
+def _buffer_size(size: int, out: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     # ceil_mode may let the last window reach past the right padding
     return max(size + 2 * padding, (out - 1) * stride + dilation * (kernel - 1) + 1)
 
@@ -39,7 +39,7 @@ def _padded(x: np.ndarray, padding: Pair, shape_hw: Pair, value: float) -> np.nd
     if (h, w) == tuple(shape_hw):
         return x
     out = np.full(x.shape[:-2] + tuple(shape_hw), value, dtype=x.dtype)
-    out[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w] = x
+    out[..., padding[0] : padding[0] + h, padding[1] : padding[1] + w] = x
     return out
 
 
@@ -51,21 +51,28 @@ def _window_slices(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair):
         r = i * dilation[0]
         for j in range(kernel[1]):
             c = j * dilation[1]
-            yield i * kernel[1] + j, (slice(r, r + h_span, stride[0]),
-                                      slice(c, c + w_span, stride[1]))
+            yield (
+                i * kernel[1] + j,
+                (slice(r, r + h_span, stride[0]), slice(c, c + w_span, stride[1])),
+            )
 
 
-def _geometry(x_hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-              ceil_mode: bool) -> tuple[Pair, Pair]:
-    out = tuple(pool_output_size(x_hw[a], kernel[a], stride[a], padding[a], dilation[a],
-                                 ceil_mode) for a in (0, 1))
-    buf = tuple(_buffer_size(x_hw[a], out[a], kernel[a], stride[a], padding[a], dilation[a])
-                for a in (0, 1))
+def _geometry(
+    x_hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceil_mode: bool
+) -> tuple[Pair, Pair]:
+    out = tuple(
+        pool_output_size(x_hw[a], kernel[a], stride[a], padding[a], dilation[a], ceil_mode)
+        for a in (0, 1)
+    )
+    buf = tuple(
+        _buffer_size(x_hw[a], out[a], kernel[a], stride[a], padding[a], dilation[a]) for a in (0, 1)
+    )
     return out, buf
 
 
-def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
-                       dilation: Pair, ceil_mode: bool) -> tuple[np.ndarray, np.ndarray]:
+def max_pool2d_forward(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceil_mode: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """(y, offsets): the window maxima of x (..., H, W) and where in the window each was."""
     out_hw, buf_hw = _geometry(x.shape[-2:], kernel, stride, padding, dilation, ceil_mode)
     xp = _padded(x, padding, buf_hw, -np.inf)
@@ -82,9 +89,16 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     return y, offsets
 
 
-def max_pool2d_backward(grad_out: np.ndarray, offsets: np.ndarray, x_shape: tuple,
-                        kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-                        ceil_mode: bool) -> np.ndarray:
+def max_pool2d_backward(
+    grad_out: np.ndarray,
+    offsets: np.ndarray,
+    x_shape: tuple,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    ceil_mode: bool,
+) -> np.ndarray:
     """Scatter grad_out (..., Ho, Wo) to where each maximum came from in x (..., H, W)."""
     out_hw, buf_hw = _geometry(x_shape[-2:], kernel, stride, padding, dilation, ceil_mode)
     buf = np.zeros(tuple(x_shape[:-2]) + buf_hw, dtype=grad_out.dtype)
@@ -92,14 +106,20 @@ def max_pool2d_backward(grad_out: np.ndarray, offsets: np.ndarray, x_shape: tupl
     for k, (rows, cols) in _window_slices(kernel, stride, dilation, out_hw):
         buf[..., rows, cols] += np.where(offsets == k, grad_out, zero)
     h, w = x_shape[-2:]
-    return np.ascontiguousarray(buf[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w])
+    return np.ascontiguousarray(buf[..., padding[0] : padding[0] + h, padding[1] : padding[1] + w])
 
 
-def max_pool2d_gather(grad_in: np.ndarray, offsets: np.ndarray, kernel: Pair, stride: Pair,
-                      padding: Pair, dilation: Pair, ceil_mode: bool) -> np.ndarray:
+def max_pool2d_gather(
+    grad_in: np.ndarray,
+    offsets: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    ceil_mode: bool,
+) -> np.ndarray:
     """The adjoint of max_pool2d_backward: pick grad_in (..., H, W) at each window's maximum."""
-    out_hw, buf_hw = _geometry(grad_in.shape[-2:], kernel, stride, padding, dilation,
-                               ceil_mode)
+    out_hw, buf_hw = _geometry(grad_in.shape[-2:], kernel, stride, padding, dilation, ceil_mode)
     gp = _padded(grad_in, padding, buf_hw, 0)
     out = np.zeros(offsets.shape, dtype=grad_in.dtype)
     for k, (rows, cols) in _window_slices(kernel, stride, dilation, out_hw):
@@ -107,8 +127,9 @@ def max_pool2d_gather(grad_in: np.ndarray, offsets: np.ndarray, kernel: Pair, st
     return out
 
 
-def max_pool2d_flat_indices(offsets: np.ndarray, x_hw: Pair, kernel: Pair, stride: Pair,
-                            padding: Pair, dilation: Pair) -> np.ndarray:
+def max_pool2d_flat_indices(
+    offsets: np.ndarray, x_hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
+) -> np.ndarray:
     """PyTorch's return_indices: each maximum's flat position in its (H, W) input plane."""
     ho, wo = offsets.shape[-2:]
     i, j = np.divmod(offsets.astype(np.int64), kernel[1])
@@ -117,8 +138,16 @@ def max_pool2d_flat_indices(offsets: np.ndarray, x_hw: Pair, kernel: Pair, strid
     return rows * x_hw[1] + cols
 
 
-def _avg_divisor(x_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, padding: Pair,
-                 count_include_pad: bool, divisor_override: int | None, dtype: np.dtype):
+def _avg_divisor(
+    x_hw: Pair,
+    out_hw: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    count_include_pad: bool,
+    divisor_override: int | None,
+    dtype: np.dtype,
+):
     """The (Ho, Wo) divisors, by PyTorch's rule: windows are clipped to the padded input, and
     also to the input itself unless count_include_pad."""
     if divisor_override is not None:
@@ -133,9 +162,15 @@ def _avg_divisor(x_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, padding: 
     return np.outer(counts[0], counts[1]).astype(dtype)
 
 
-def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
-                       ceil_mode: bool, count_include_pad: bool,
-                       divisor_override: int | None) -> np.ndarray:
+def avg_pool2d_forward(
+    x: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> np.ndarray:
     """Window means of x (..., H, W)."""
     one = (1, 1)
     out_hw, buf_hw = _geometry(x.shape[-2:], kernel, stride, padding, one, ceil_mode)
@@ -143,25 +178,34 @@ def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     y = np.zeros(x.shape[:-2] + out_hw, dtype=x.dtype)
     for _, (rows, cols) in _window_slices(kernel, stride, one, out_hw):
         y += xp[..., rows, cols]
-    y /= _avg_divisor(x.shape[-2:], out_hw, kernel, stride, padding, count_include_pad,
-                      divisor_override, x.dtype)
+    y /= _avg_divisor(
+        x.shape[-2:], out_hw, kernel, stride, padding, count_include_pad, divisor_override, x.dtype
+    )
     return y
 
 
-def avg_pool2d_backward(grad_out: np.ndarray, x_shape: tuple, kernel: Pair, stride: Pair,
-                        padding: Pair, ceil_mode: bool, count_include_pad: bool,
-                        divisor_override: int | None) -> np.ndarray:
+def avg_pool2d_backward(
+    grad_out: np.ndarray,
+    x_shape: tuple,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> np.ndarray:
     """The adjoint of avg_pool2d_forward: spread each grad_out/divisor over its window."""
     one = (1, 1)
     x_hw = tuple(x_shape[-2:])
     out_hw, buf_hw = _geometry(x_hw, kernel, stride, padding, one, ceil_mode)
-    share = grad_out / _avg_divisor(x_hw, out_hw, kernel, stride, padding, count_include_pad,
-                                    divisor_override, grad_out.dtype)
+    share = grad_out / _avg_divisor(
+        x_hw, out_hw, kernel, stride, padding, count_include_pad, divisor_override, grad_out.dtype
+    )
     buf = np.zeros(tuple(x_shape[:-2]) + buf_hw, dtype=grad_out.dtype)
     for _, (rows, cols) in _window_slices(kernel, stride, one, out_hw):
         buf[..., rows, cols] += share
     h, w = x_hw
-    return np.ascontiguousarray(buf[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w])
+    return np.ascontiguousarray(buf[..., padding[0] : padding[0] + h, padding[1] : padding[1] + w])
 
 
 def adaptive_pool_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:

@@ -44,8 +44,11 @@ def softmax_cross_entropy_forward(
         picked = picked * class_weight.astype(log_probs.dtype, copy=False)[safe]
     nll = np.where(valid, picked, log_probs.dtype.type(0))
     if label_smoothing > 0:
-        weighted = log_probs if class_weight is None else log_probs * class_weight.astype(
-            log_probs.dtype, copy=False)
+        weighted = (
+            log_probs
+            if class_weight is None
+            else log_probs * class_weight.astype(log_probs.dtype, copy=False)
+        )
         smooth = np.where(valid, -weighted.sum(axis=1), log_probs.dtype.type(0))
     else:
         smooth = np.zeros_like(nll)
@@ -92,8 +95,9 @@ def softmax_cross_entropy_backward(
     return grad.astype(out_dtype, copy=False)
 
 
-def soft_cross_entropy_forward(logits: np.ndarray, target: np.ndarray,
-                               class_weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def soft_cross_entropy_forward(
+    logits: np.ndarray, target: np.ndarray, class_weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Probability targets (N, C): per row -sum_c w[c] * target[c] * log p[c]; and log_probs."""
     log_probs = log_softmax_rows(logits)
     weighted = target.astype(log_probs.dtype, copy=False) * log_probs
@@ -102,9 +106,13 @@ def soft_cross_entropy_forward(logits: np.ndarray, target: np.ndarray,
     return -weighted.sum(axis=1), log_probs
 
 
-def soft_cross_entropy_backward(log_probs: np.ndarray, target: np.ndarray,
-                                class_weight: np.ndarray | None, scale: np.ndarray,
-                                out_dtype: np.dtype) -> np.ndarray:
+def soft_cross_entropy_backward(
+    log_probs: np.ndarray,
+    target: np.ndarray,
+    class_weight: np.ndarray | None,
+    scale: np.ndarray,
+    out_dtype: np.dtype,
+) -> np.ndarray:
     """d(loss)/dlogits of sum_n scale[n] * soft_cross_entropy[n]: scale * (p sum(t) - t),
     t = w * target."""
     dtype = log_probs.dtype

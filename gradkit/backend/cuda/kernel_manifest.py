@@ -10,9 +10,15 @@ from __future__ import annotations
 
 def manifest() -> dict[str, tuple[str, ...]]:
     """{source file name: name expressions} for every .cu file the runtime loads."""
-    from gradkit.backend.cuda import activation, softmax
+    from gradkit.backend.cuda import (
+        activation,
+        dropout,
+        global_norm,
+        softmax,
+        softmax_cross_entropy,
+    )
 
-    families = (activation, softmax)
+    families = (activation, softmax, softmax_cross_entropy, dropout, global_norm)
     return {family.KERNEL_FILE: family.NAME_EXPRESSIONS for family in families}
 
 

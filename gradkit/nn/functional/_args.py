@@ -11,8 +11,11 @@ def pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
     """An int or a 2-sequence of ints as a pair, each at least ``minimum``."""
     if isinstance(value, int) and not isinstance(value, bool):
         result = (value, value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value):
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
         result = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{op}: expected {name} to be an int or a pair of ints, got {value!r}")

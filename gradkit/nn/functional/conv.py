@@ -30,8 +30,15 @@ class _Conv2d(Function):
         g = geometry
         keep = len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]
         y, cols = x.device.primitives.conv2d_forward(
-            x.data, weight.data, None if bias is None else bias.data, g.stride, g.padding,
-            g.dilation, g.groups, keep_columns=keep)
+            x.data,
+            weight.data,
+            None if bias is None else bias.data,
+            g.stride,
+            g.padding,
+            g.dilation,
+            g.groups,
+            keep_columns=keep,
+        )
         ctx.geometry = geometry
         ctx.cols = cols
         ctx.save_for_backward(x, weight)
@@ -47,6 +54,21 @@ class _Conv2d(Function):
         grad_b = _reduce.sum(grad, axis=(0, 2, 3)) if need_b else None
         return grad_x, grad_w, grad_b, None
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_w, tangent_b, _geometry):
+        # bilinear in (x, w): conv of each tangent with the other operand, plus the bias's
+        x, weight = ctx.saved_tensors
+        g = ctx.geometry
+        terms = []
+        if tangent_x is not None:
+            terms.append(_Conv2d.apply(tangent_x, weight, None, g))
+        if tangent_w is not None:
+            terms.append(_Conv2d.apply(x, tangent_w, None, g))
+        if tangent_b is not None:
+            terms.append(_shape.reshape(tangent_b, (1, -1, 1, 1)))
+        return _sum_present(terms)
+
+
 
 class _ConvInputGrad(Function):
     """The transpose of x -> conv(x, w) applied to g: conv2d's input gradient and
@@ -56,8 +78,10 @@ class _ConvInputGrad(Function):
     def forward(ctx, grad, weight, x_shape, geometry):
         g = geometry
         out = grad.device.primitives.conv2d_backward_input(
-            grad.data, weight.data, tuple(x_shape), g.stride, g.padding, g.dilation, g.groups)
+            grad.data, weight.data, tuple(x_shape), g.stride, g.padding, g.dilation, g.groups
+        )
         ctx.geometry = geometry
+        ctx.x_shape = tuple(x_shape)
         ctx.save_for_backward(grad, weight)
         return Tensor._make(out, grad.device)
 
@@ -70,6 +94,18 @@ class _ConvInputGrad(Function):
         d_weight = _ConvWeightGrad.apply(grad_grad, grad, weight.shape, g, None) if need_w else None
         return d_grad, d_weight, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent_g, tangent_w, _x_shape, _geometry):
+        grad, weight = ctx.saved_tensors
+        g = ctx.geometry
+        terms = []
+        if tangent_g is not None:
+            terms.append(_ConvInputGrad.apply(tangent_g, weight, ctx.x_shape, g))
+        if tangent_w is not None:
+            terms.append(_ConvInputGrad.apply(grad, tangent_w, ctx.x_shape, g))
+        return _sum_present(terms)
+
+
 
 class _ConvWeightGrad(Function):
     """d<g, conv(x, w)>/dw as a function of (x, g)."""
@@ -78,9 +114,17 @@ class _ConvWeightGrad(Function):
     def forward(ctx, x, grad, weight_shape, geometry, cols):
         g = geometry
         out = x.device.primitives.conv2d_backward_weight(
-            x.data, grad.data, tuple(weight_shape), g.stride, g.padding, g.dilation, g.groups,
-            cols=cols)
+            x.data,
+            grad.data,
+            tuple(weight_shape),
+            g.stride,
+            g.padding,
+            g.dilation,
+            g.groups,
+            cols=cols,
+        )
         ctx.geometry = geometry
+        ctx.weight_shape = tuple(weight_shape)
         ctx.save_for_backward(x, grad)
         return Tensor._make(out, x.device)
 
@@ -93,6 +137,28 @@ class _ConvWeightGrad(Function):
         d_grad = _fit(_Conv2d.apply(x, grad_weight, None, g), grad.shape) if need_g else None
         return d_x, d_grad, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_g, _weight_shape, _geometry, _cols):
+        x, grad = ctx.saved_tensors
+        g = ctx.geometry
+        terms = []
+        if tangent_x is not None:
+            terms.append(_ConvWeightGrad.apply(tangent_x, grad, ctx.weight_shape, g, None))
+        if tangent_g is not None:
+            terms.append(_ConvWeightGrad.apply(x, tangent_g, ctx.weight_shape, g, None))
+        return _sum_present(terms)
+
+
+def _sum_present(terms: list) -> Any:
+    """The sum of a product rule's terms (None when no input had a tangent)."""
+    if not terms:
+        return None
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 
 def _fit(y: Tensor, shape: tuple) -> Tensor:
     """Crop a convolution's output to ``shape``: with conv_transpose's output_padding (when
@@ -103,22 +169,30 @@ def _fit(y: Tensor, shape: tuple) -> Tensor:
 
 
 # ---- argument handling ---------------------------------------------------------------------
-def _conv_padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
-                  dilation: tuple[int, int], op: str) -> tuple[tuple[int, int], tuple[int, int]]:
+def _conv_padding(
+    padding: Any,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    op: str,
+) -> tuple[tuple[int, int], tuple[int, int]]:
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0), (0, 0))
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(f"{op}: padding='same' is not supported for strided "
-                                 f"convolutions, got stride={stride}")
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided "
+                    f"convolutions, got stride={stride}"
+                )
             sides = []
             for k, d in zip(kernel, dilation):
                 total = d * (k - 1)
                 sides.append((total // 2, total - total // 2))  # the extra one goes last
             return tuple(sides)
-        raise ValueError(f"{op}: expected padding to be 'same', 'valid', an int or a pair, "
-                         f"got {padding!r}")
+        raise ValueError(
+            f"{op}: expected padding to be 'same', 'valid', an int or a pair, got {padding!r}"
+        )
     ph, pw = pair(padding, "padding", op)
     return ((ph, ph), (pw, pw))
 
@@ -130,8 +204,9 @@ def _check_conv_input(x: Tensor, weight: Tensor, bias: Any, groups: int, op: str
         raise ValueError(f"{op}: expected groups to be a positive int, got {groups!r}")
     out_channels = weight.shape[0]
     if out_channels % groups:
-        raise ValueError(f"{op}: out_channels ({out_channels}) must be divisible by "
-                         f"groups ({groups})")
+        raise ValueError(
+            f"{op}: out_channels ({out_channels}) must be divisible by groups ({groups})"
+        )
     expected = weight.shape[1] * groups
     if x.shape[1] != expected:
         raise ValueError(
@@ -140,12 +215,14 @@ def _check_conv_input(x: Tensor, weight: Tensor, bias: Any, groups: int, op: str
             f"shape {tuple(x.shape)}"
         )
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"{op}: expected a bias of shape ({out_channels},), got "
-                         f"{tuple(bias.shape)}")
+        raise ValueError(
+            f"{op}: expected a bias of shape ({out_channels},), got {tuple(bias.shape)}"
+        )
 
 
-def _check_kernel_fits(x_hw: tuple, kernel: tuple, padding: tuple, dilation: tuple,
-                       op: str) -> None:
+def _check_kernel_fits(
+    x_hw: tuple, kernel: tuple, padding: tuple, dilation: tuple, op: str
+) -> None:
     for axis in (0, 1):
         padded = x_hw[axis] + padding[axis][0] + padding[axis][1]
         span = dilation[axis] * (kernel[axis] - 1) + 1
@@ -157,17 +234,28 @@ def _check_kernel_fits(x_hw: tuple, kernel: tuple, padding: tuple, dilation: tup
             )
 
 
-def conv2d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
-                dilation: Any, groups: int, op: str) -> Tensor:
+def conv2d_impl(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    op: str,
+) -> Tensor:
     """conv2d with error messages naming ``op`` (the functional or the layer)."""
     check_tensor(x, "input", op)
     check_tensor(weight, "weight", op)
     if weight.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D weight (out, in/groups, kh, kw), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"{op}: expected a 4-D weight (out, in/groups, kh, kw), got shape {tuple(weight.shape)}"
+        )
     if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"input of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+            f"input of shape {tuple(x.shape)}"
+        )
     unbatched = x.ndim == 3
     if unbatched:
         x = _shape.reshape(x, (1,) + tuple(x.shape))
@@ -181,23 +269,40 @@ def conv2d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, pad
     return _shape.reshape(y, tuple(y.shape[1:])) if unbatched else y
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
-           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,  # noqa: A002
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution (cross-correlation, like PyTorch) of (N, C, H, W) or (C, H, W) input
     with weight (out, C/groups, kh, kw); padding is an int, a pair, 'same' or 'valid'."""
     return conv2d_impl(input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
-def conv1d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
-                dilation: Any, groups: int, op: str) -> Tensor:
+def conv1d_impl(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    op: str,
+) -> Tensor:
     check_tensor(x, "input", op)
     check_tensor(weight, "weight", op)
     if weight.ndim != 3:
-        raise ValueError(f"{op}: expected a 3-D weight (out, in/groups, k), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"{op}: expected a 3-D weight (out, in/groups, k), got shape {tuple(weight.shape)}"
+        )
     if x.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected 2-D (C, L) or 3-D (N, C, L) input, got input of "
-                         f"shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{op}: expected 2-D (C, L) or 3-D (N, C, L) input, got input of shape {tuple(x.shape)}"
+        )
     stride = single(stride, "stride", op, 1)
     dilation = single(dilation, "dilation", op, 1)
     if not isinstance(padding, str):
@@ -209,23 +314,41 @@ def conv1d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, pad
     return _shape.reshape(y, tuple(y.shape[:-2]) + (y.shape[-1],))
 
 
-def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
-           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,  # noqa: A002
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D convolution of (N, C, L) or (C, L) input with weight (out, C/groups, k)."""
     return conv1d_impl(input, weight, bias, stride, padding, dilation, groups, "conv1d")
 
 
-def conv_transpose2d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
-                          padding: Any, output_padding: Any, groups: int, dilation: Any,
-                          op: str) -> Tensor:
+def conv_transpose2d_impl(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: int,
+    dilation: Any,
+    op: str,
+) -> Tensor:
     check_tensor(x, "input", op)
     check_tensor(weight, "weight", op)
     if weight.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D weight (in, out/groups, kh, kw), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"{op}: expected a 4-D weight (in, out/groups, kh, kw), got shape {tuple(weight.shape)}"
+        )
     if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"input of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+            f"input of shape {tuple(x.shape)}"
+        )
     unbatched = x.ndim == 3
     if unbatched:
         x = _shape.reshape(x, (1,) + tuple(x.shape))
@@ -242,8 +365,9 @@ def conv_transpose2d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride
         )
     out_channels = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"{op}: expected a bias of shape ({out_channels},), got "
-                         f"{tuple(bias.shape)}")
+        raise ValueError(
+            f"{op}: expected a bias of shape ({out_channels},), got {tuple(bias.shape)}"
+        )
     stride = pair(stride, "stride", op, 1)
     dilation = pair(dilation, "dilation", op, 1)
     pad = pair(padding, "padding", op)
@@ -252,13 +376,22 @@ def conv_transpose2d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride
     out_hw = []
     for a in (0, 1):
         if out_pad[a] >= max(stride[a], dilation[a]):
-            raise ValueError(f"{op}: output_padding ({out_pad[a]}) must be smaller than either "
-                             f"stride ({stride[a]}) or dilation ({dilation[a]})")
-        size = ((x.shape[2 + a] - 1) * stride[a] - 2 * pad[a] + dilation[a] * (kernel[a] - 1)
-                + out_pad[a] + 1)
+            raise ValueError(
+                f"{op}: output_padding ({out_pad[a]}) must be smaller than either "
+                f"stride ({stride[a]}) or dilation ({dilation[a]})"
+            )
+        size = (
+            (x.shape[2 + a] - 1) * stride[a]
+            - 2 * pad[a]
+            + dilation[a] * (kernel[a] - 1)
+            + out_pad[a]
+            + 1
+        )
         if size <= 0:
-            raise ValueError(f"{op}: the output would be empty (size {size} along spatial "
-                             f"axis {a}) for input of shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{op}: the output would be empty (size {size} along spatial "
+                f"axis {a}) for input of shape {tuple(x.shape)}"
+            )
         out_hw.append(size)
     geometry = ConvGeometry(stride, ((pad[0], pad[0]), (pad[1], pad[1])), dilation, groups)
     y = _ConvInputGrad.apply(x, weight, (x.shape[0], out_channels, *out_hw), geometry)
@@ -267,9 +400,17 @@ def conv_transpose2d_impl(x: Tensor, weight: Tensor, bias: Tensor | None, stride
     return _shape.reshape(y, tuple(y.shape[1:])) if unbatched else y
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
-                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                     groups: int = 1, dilation: Any = 1) -> Tensor:
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,  # noqa: A002
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
     """The transpose (gradient) of conv2d: weight (in, out/groups, kh, kw)."""
-    return conv_transpose2d_impl(input, weight, bias, stride, padding, output_padding, groups,
-                                 dilation, "conv_transpose2d")
+    return conv_transpose2d_impl(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, "conv_transpose2d"
+    )

@@ -26,6 +26,11 @@ class _Dropout(Function):
     def backward(ctx, grad):
         return grad * Tensor._make(ctx.multiplier, grad.device), None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _mask, _p):
+        return _Dropout.backward(ctx, tangent)[0]  # the same mask and scale: a diagonal map
+
+
 
 def _check(x: Tensor, p: float, op: str) -> None:
     check_tensor(x, "input", op)
@@ -46,8 +51,12 @@ def _apply(x: Tensor, p: float, mask_shape: tuple) -> Tensor:
     return _Dropout.apply(x, mask, float(p))
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
-            inplace: bool = False) -> Tensor:
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,  # noqa: A002
+    inplace: bool = False,
+) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
     ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor."""
     _check(input, p, "dropout")
@@ -56,14 +65,20 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     return _apply(input, p, tuple(input.shape))
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
-              inplace: bool = False) -> Tensor:
+def dropout2d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,  # noqa: A002
+    inplace: bool = False,
+) -> Tensor:
     """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability p."""
     op = "dropout2d"
     _check(input, p, op)
     if input.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got input "
-                         f"of shape {tuple(input.shape)}")
+        raise ValueError(
+            f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got input "
+            f"of shape {tuple(input.shape)}"
+        )
     if not training or p == 0.0:
         return input
     spatial = input.ndim - 2 if input.ndim == 4 else 2

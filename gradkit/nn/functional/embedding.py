@@ -24,12 +24,18 @@ class _EmbeddingGather(Function):
         if zero_padding and padding_idx is not None:
             out[indices == padding_idx] = 0
         ctx.indices, ctx.padding_idx, ctx.num = indices, padding_idx, weight.shape[0]
+        ctx.zero_padding = zero_padding
         return Tensor._make(out, weight.device)
 
     @staticmethod
     def backward(ctx, grad):
         grad_w = _EmbeddingScatter.apply(grad, ctx.indices, ctx.num, ctx.padding_idx)
         return grad_w, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _indices, _padding_idx, _zero_padding):
+        return _EmbeddingGather.apply(tangent, ctx.indices, ctx.padding_idx, ctx.zero_padding)
+
 
 
 class _EmbeddingScatter(Function):
@@ -50,7 +56,7 @@ class _EmbeddingScatter(Function):
             cupyx.scatter_add(out, flat, rows)
         if padding_idx is not None:
             out[padding_idx] = 0
-        ctx.indices, ctx.padding_idx = indices, padding_idx
+        ctx.indices, ctx.padding_idx, ctx.num = indices, padding_idx, num
         return Tensor._make(out, grad.device)
 
     @staticmethod
@@ -58,15 +64,25 @@ class _EmbeddingScatter(Function):
         grad = _EmbeddingGather.apply(grad_table, ctx.indices, ctx.padding_idx, True)
         return grad, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _indices, _num, _padding_idx):
+        return _EmbeddingScatter.apply(tangent, ctx.indices, ctx.num, ctx.padding_idx)
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
-              max_norm: Any = None) -> Tensor:
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,  # noqa: A002
+    max_norm: Any = None,
+) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) at the integer ``input`` indices."""
     op = "embedding"
     check_tensor(weight, "weight", op)
     if weight.ndim != 2:
-        raise ValueError(f"{op}: expected a 2-D weight (num_embeddings, dim), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"{op}: expected a 2-D weight (num_embeddings, dim), got shape {tuple(weight.shape)}"
+        )
     if max_norm is not None:
         raise NotImplementedError(f"{op}: max_norm is not supported")
     indices = input.data if isinstance(input, Tensor) else weight.device.xp.asarray(input)
@@ -78,7 +94,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
         raise IndexError(f"{op}: index {bad} is out of range for {num} embeddings")
     if padding_idx is not None:
         if not -num <= padding_idx < num:
-            raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {num} "
-                             "embeddings")
+            raise ValueError(
+                f"{op}: padding_idx {padding_idx} is out of range for {num} embeddings"
+            )
         padding_idx %= num
     return _EmbeddingGather.apply(weight, indices, padding_idx, False)

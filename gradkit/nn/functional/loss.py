@@ -30,8 +30,10 @@ def _pair(input: Any, target: Any, op: str, reduction: str) -> None:  # noqa: A0
     check_floating(input, "input", op)
     check_reduction(reduction, op)
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"{op}: expected input and target of the same shape, got "
-                         f"{tuple(input.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"{op}: expected input and target of the same shape, got "
+            f"{tuple(input.shape)} and {tuple(target.shape)}"
+        )
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -47,8 +49,12 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
     return _reduce(ops.abs(input - target), reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
-               delta: float = 1.0) -> Tensor:
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",  # noqa: A002
+    delta: float = 1.0,
+) -> Tensor:
     """0.5 d**2 where |d| < delta, else delta * (|d| - 0.5 delta)."""
     _pair(input, target, "huber_loss", reduction)
     if delta <= 0:
@@ -59,8 +65,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
     return _reduce(loss, reduction)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",  # noqa: A002
+    beta: float = 1.0,
+) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: l1_loss)."""
     _pair(input, target, "smooth_l1_loss", reduction)
     if beta < 0:
@@ -73,8 +83,13 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # no
     return _reduce(loss, reduction)
 
 
-def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: A002
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Tensor | None = None,  # noqa: A002
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """-weight[y] * input[y] for log-probabilities (N, C), (C,) or (N, C, d1, ...); "mean"
     divides by the summed weights of the rows that are not ignored."""
     op = "nll_loss"
@@ -82,8 +97,9 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: 
     check_floating(input, "input", op)
     check_reduction(reduction, op)
     if input.ndim == 0:
-        raise ValueError(f"{op}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a "
-                         "0-d tensor")
+        raise ValueError(
+            f"{op}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
+        )
     labels = class_labels(target, tuple(input.shape), ignore_index, op)
     classes = input.shape[1] if input.ndim > 1 else input.shape[0]
     w = class_weight(weight, classes, input.dtype, op)
@@ -93,8 +109,9 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: 
     safe = np.where(valid, flat, 0)
     row_weight = (np.ones(flat.shape, dtype=input.dtype) if w is None else w[safe]) * valid
     xp = input.device.xp
-    picked = ops.take_along_axis(rows, Tensor._make(xp.asarray(safe.reshape(-1, 1)),
-                                                    input.device), 1)
+    picked = ops.take_along_axis(
+        rows, Tensor._make(xp.asarray(safe.reshape(-1, 1)), input.device), 1
+    )
     losses = -ops.reshape(picked, (-1,)) * Tensor._make(xp.asarray(row_weight), input.device)
     if reduction == "mean":
         return ops.sum(losses) / float(row_weight.sum())
@@ -110,25 +127,35 @@ def _weighted(loss: Tensor, weight: Any, op: str) -> Tensor:
     return loss * weight
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 like
     PyTorch, so p = 0 or 1 gives a finite loss."""
     op = "binary_cross_entropy"
     _pair(input, target, op, reduction)
     data = input.data
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
-        raise ValueError(f"{op}: expected all input values in [0, 1], got values from "
-                         f"{float(data.min())} to {float(data.max())}")
+        raise ValueError(
+            f"{op}: expected all input values in [0, 1], got values from "
+            f"{float(data.min())} to {float(data.max())}"
+        )
     log_p = ops.clamp(ops.log(input), min=-100.0)
     log_not_p = ops.clamp(ops.log1p(-input), min=-100.0)
     loss = -(target * log_p + (1 - target) * log_not_p)
     return _reduce(_weighted(loss, weight, op), reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
-                                     weight: Tensor | None = None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,  # noqa: A002
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """binary_cross_entropy(sigmoid(x), t) computed stably from logits x:
     (1 - t) x + (1 + (pos_weight - 1) t) * softplus(-x)."""
     op = "binary_cross_entropy_with_logits"
@@ -144,8 +171,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
     return _reduce(_weighted(loss, weight, op), reduction)
 
 
-def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,  # noqa: A002
-           reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: Any = None,
+    reduce: Any = None,  # noqa: A002
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     """KL(target || exp(input)) pointwise for log-probabilities ``input``: target * (log target
     - input), with 0 where target = 0 (or exp(t) * (t - input) when log_target).
     reduction "batchmean" divides the sum by the batch size."""
@@ -156,8 +189,10 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     check_tensor(target, "target", op)
     check_floating(input, "input", op)
     if reduction not in ("mean", "sum", "none", "batchmean"):
-        raise ValueError(f"{op}: expected reduction to be one of ('mean', 'sum', 'none', "
-                         f"'batchmean'), got {reduction!r}")
+        raise ValueError(
+            f"{op}: expected reduction to be one of ('mean', 'sum', 'none', "
+            f"'batchmean'), got {reduction!r}"
+        )
     if log_target:
         loss = ops.exp(target) * (target - input)
     else:

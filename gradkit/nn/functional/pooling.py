@@ -28,13 +28,19 @@ class _MaxPool2d(Function):
     def forward(ctx, x, geometry):
         g = geometry
         y, offsets = x.device.primitives.max_pool2d_forward(
-            x.data, g.kernel, g.stride, g.padding, g.dilation, g.ceil_mode)
+            x.data, g.kernel, g.stride, g.padding, g.dilation, g.ceil_mode
+        )
         ctx.geometry, ctx.offsets, ctx.x_shape = geometry, offsets, x.shape
         return Tensor._make(y, x.device)
 
     @staticmethod
     def backward(ctx, grad):
         return _MaxPoolScatter.apply(grad, ctx.offsets, ctx.x_shape, ctx.geometry), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _geometry):
+        return _MaxPoolGather.apply(tangent, ctx.offsets, ctx.geometry)  # tangent at the max
+
 
 
 class _MaxPoolScatter(Function):
@@ -44,13 +50,19 @@ class _MaxPoolScatter(Function):
     def forward(ctx, grad, offsets, x_shape, geometry):
         g = geometry
         out = grad.device.primitives.max_pool2d_backward(
-            grad.data, offsets, x_shape, g.kernel, g.stride, g.padding, g.dilation, g.ceil_mode)
-        ctx.geometry, ctx.offsets = geometry, offsets
+            grad.data, offsets, x_shape, g.kernel, g.stride, g.padding, g.dilation, g.ceil_mode
+        )
+        ctx.geometry, ctx.offsets, ctx.x_shape = geometry, offsets, x_shape
         return Tensor._make(out, grad.device)
 
     @staticmethod
     def backward(ctx, grad_grad):
         return _MaxPoolGather.apply(grad_grad, ctx.offsets, ctx.geometry), None, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _offsets, _x_shape, _geometry):
+        return _MaxPoolScatter.apply(tangent, ctx.offsets, ctx.x_shape, ctx.geometry)  # linear
+
 
 
 class _MaxPoolGather(Function):
@@ -60,13 +72,19 @@ class _MaxPoolGather(Function):
     def forward(ctx, values, offsets, geometry):
         g = geometry
         out = values.device.primitives.max_pool2d_gather(
-            values.data, offsets, g.kernel, g.stride, g.padding, g.dilation, g.ceil_mode)
+            values.data, offsets, g.kernel, g.stride, g.padding, g.dilation, g.ceil_mode
+        )
         ctx.geometry, ctx.offsets, ctx.shape = geometry, offsets, values.shape
         return Tensor._make(out, values.device)
 
     @staticmethod
     def backward(ctx, grad):
         return _MaxPoolScatter.apply(grad, ctx.offsets, ctx.shape, ctx.geometry), None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _offsets, _geometry):
+        return _MaxPoolGather.apply(tangent, ctx.offsets, ctx.geometry)  # linear
+
 
 
 class AvgGeometry(NamedTuple):
@@ -82,9 +100,15 @@ class _AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, geometry):
         g = geometry
-        y = x.device.primitives.avg_pool2d_forward(x.data, g.kernel, g.stride, g.padding,
-                                                   g.ceil_mode, g.count_include_pad,
-                                                   g.divisor_override)
+        y = x.device.primitives.avg_pool2d_forward(
+            x.data,
+            g.kernel,
+            g.stride,
+            g.padding,
+            g.ceil_mode,
+            g.count_include_pad,
+            g.divisor_override,
+        )
         ctx.geometry, ctx.x_shape = geometry, x.shape
         return Tensor._make(y, x.device)
 
@@ -92,20 +116,37 @@ class _AvgPool2d(Function):
     def backward(ctx, grad):
         return _AvgPoolTranspose.apply(grad, ctx.x_shape, ctx.geometry), None
 
+    @staticmethod
+    def jvp(ctx, tangent, _geometry):
+        return _AvgPool2d.apply(tangent, ctx.geometry)  # linear
+
+
 
 class _AvgPoolTranspose(Function):
     @staticmethod
     def forward(ctx, grad, x_shape, geometry):
         g = geometry
         out = grad.device.primitives.avg_pool2d_backward(
-            grad.data, x_shape, g.kernel, g.stride, g.padding, g.ceil_mode,
-            g.count_include_pad, g.divisor_override)
-        ctx.geometry = geometry
+            grad.data,
+            x_shape,
+            g.kernel,
+            g.stride,
+            g.padding,
+            g.ceil_mode,
+            g.count_include_pad,
+            g.divisor_override,
+        )
+        ctx.geometry, ctx.x_shape = geometry, x_shape
         return Tensor._make(out, grad.device)
 
     @staticmethod
     def backward(ctx, grad_grad):
         return _AvgPool2d.apply(grad_grad, ctx.geometry), None, None
+
+    @staticmethod
+    def jvp(ctx, tangent, _x_shape, _geometry):
+        return _AvgPoolTranspose.apply(tangent, ctx.x_shape, ctx.geometry)  # linear
+
 
 
 class _SeparableLinear(Function):
@@ -121,32 +162,51 @@ class _SeparableLinear(Function):
     def backward(ctx, grad):
         return _SeparableLinear.apply(grad, ctx.rows.T, ctx.cols.T), None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, _rows, _cols):
+        return _SeparableLinear.apply(tangent, ctx.rows, ctx.cols)  # linear
+
+
 
 # ---- argument handling ---------------------------------------------------------------------
 def _pool_input(x: Any, op: str) -> tuple[Tensor, bool]:
     check_tensor(x, "input", op)
     check_floating(x, "input", op)
     if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got input "
-                         f"of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got input "
+            f"of shape {tuple(x.shape)}"
+        )
     return x, x.ndim == 3
 
 
 def _check_padding(kernel: tuple, padding: tuple, op: str) -> None:
     for k, p in zip(kernel, padding):
         if p > k // 2:
-            raise ValueError(f"{op}: padding should be at most half of the kernel size, got "
-                             f"padding={padding} for kernel_size={kernel}")
+            raise ValueError(
+                f"{op}: padding should be at most half of the kernel size, got "
+                f"padding={padding} for kernel_size={kernel}"
+            )
 
 
 def _check_output(x: Tensor, out_hw: tuple, op: str) -> None:
     if min(out_hw) < 1:
-        raise ValueError(f"{op}: the kernel is larger than the padded input: input of shape "
-                         f"{tuple(x.shape)} gives an output of size {out_hw}")
+        raise ValueError(
+            f"{op}: the kernel is larger than the padded input: input of shape "
+            f"{tuple(x.shape)} gives an output of size {out_hw}"
+        )
 
 
-def max_pool2d_impl(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                    ceil_mode: bool, return_indices: bool, op: str) -> Any:
+def max_pool2d_impl(
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+    op: str,
+) -> Any:
     x, _ = _pool_input(x, op)
     kernel = pair(kernel_size, "kernel_size", op, 1)
     stride = kernel if stride is None or stride == [] else pair(stride, "stride", op, 1)
@@ -154,61 +214,105 @@ def max_pool2d_impl(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
     dilation = pair(dilation, "dilation", op, 1)
     _check_padding(kernel, padding, op)
     prims = x.device.primitives
-    out_hw = tuple(prims.pool_output_size(x.shape[-2 + a], kernel[a], stride[a], padding[a],
-                                          dilation[a], bool(ceil_mode)) for a in (0, 1))
+    out_hw = tuple(
+        prims.pool_output_size(
+            x.shape[-2 + a], kernel[a], stride[a], padding[a], dilation[a], bool(ceil_mode)
+        )
+        for a in (0, 1)
+    )
     _check_output(x, out_hw, op)
     geometry = PoolGeometry(kernel, stride, padding, dilation, bool(ceil_mode))
     y = _MaxPool2d.apply(x, geometry)
     if not return_indices:
         return y
-    offsets = y.grad_fn.offsets if y.grad_fn is not None else prims.max_pool2d_forward(
-        x.data, kernel, stride, padding, dilation, bool(ceil_mode))[1]
-    flat = prims.max_pool2d_flat_indices(offsets, tuple(x.shape[-2:]), kernel, stride, padding,
-                                         dilation)
+    offsets = (
+        y.grad_fn.offsets
+        if y.grad_fn is not None
+        else prims.max_pool2d_forward(x.data, kernel, stride, padding, dilation, bool(ceil_mode))[1]
+    )
+    flat = prims.max_pool2d_flat_indices(
+        offsets, tuple(x.shape[-2:]), kernel, stride, padding, dilation
+    )
     return y, Tensor._make(flat, x.device)
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,  # noqa: A002
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     """Max over kh x kw windows of (N, C, H, W) or (C, H, W) input (stride defaults to the
     kernel size; padding counts as -inf)."""
-    return max_pool2d_impl(input, kernel_size, stride, padding, dilation, ceil_mode,
-                           return_indices, "max_pool2d")
+    return max_pool2d_impl(
+        input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d"
+    )
 
 
-def avg_pool2d_impl(x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
-                    count_include_pad: bool, divisor_override: Any, op: str) -> Tensor:
+def avg_pool2d_impl(
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Any,
+    op: str,
+) -> Tensor:
     x, _ = _pool_input(x, op)
     kernel = pair(kernel_size, "kernel_size", op, 1)
     stride = kernel if stride is None or stride == [] else pair(stride, "stride", op, 1)
     padding = pair(padding, "padding", op)
     _check_padding(kernel, padding, op)
-    if divisor_override is not None and (not isinstance(divisor_override, int)
-                                         or divisor_override <= 0):
-        raise ValueError(f"{op}: divisor_override must be a positive int, got "
-                         f"{divisor_override!r}")
+    if divisor_override is not None and (
+        not isinstance(divisor_override, int) or divisor_override <= 0
+    ):
+        raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
     prims = x.device.primitives
-    out_hw = tuple(prims.pool_output_size(x.shape[-2 + a], kernel[a], stride[a], padding[a], 1,
-                                          bool(ceil_mode)) for a in (0, 1))
+    out_hw = tuple(
+        prims.pool_output_size(
+            x.shape[-2 + a], kernel[a], stride[a], padding[a], 1, bool(ceil_mode)
+        )
+        for a in (0, 1)
+    )
     _check_output(x, out_hw, op)
-    geometry = AvgGeometry(kernel, stride, padding, bool(ceil_mode), bool(count_include_pad),
-                           divisor_override)
+    geometry = AvgGeometry(
+        kernel, stride, padding, bool(ceil_mode), bool(count_include_pad), divisor_override
+    )
     return _AvgPool2d.apply(x, geometry)
 
 
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,  # noqa: A002
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Mean over kh x kw windows of (N, C, H, W) or (C, H, W) input."""
-    return avg_pool2d_impl(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                           divisor_override, "avg_pool2d")
+    return avg_pool2d_impl(
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        "avg_pool2d",
+    )
 
 
 def _to_2d(x: Tensor, op: str) -> Tensor:
     check_tensor(x, "input", op)
     if x.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected 2-D (C, L) or 3-D (N, C, L) input, got input of "
-                         f"shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{op}: expected 2-D (C, L) or 3-D (N, C, L) input, got input of shape {tuple(x.shape)}"
+        )
     return _shape.reshape(x, tuple(x.shape[:-1]) + (1, x.shape[-1]))
 
 
@@ -216,23 +320,51 @@ def _from_2d(y: Tensor) -> Tensor:
     return _shape.reshape(y, tuple(y.shape[:-2]) + (y.shape[-1],))
 
 
-def max_pool1d(input: Tensor, kernel_size: int, stride: Any = None, padding: int = 0,  # noqa: A002
-               dilation: int = 1, ceil_mode: bool = False) -> Tensor:
+def max_pool1d(
+    input: Tensor,
+    kernel_size: int,
+    stride: Any = None,
+    padding: int = 0,  # noqa: A002
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> Tensor:
     """Max over windows of (N, C, L) or (C, L) input."""
     x = _to_2d(input, "max_pool1d")
     stride = kernel_size if stride is None else stride
-    y = max_pool2d_impl(x, (1, kernel_size), (1, stride), (0, padding), (1, dilation),
-                        ceil_mode, False, "max_pool1d")
+    y = max_pool2d_impl(
+        x,
+        (1, kernel_size),
+        (1, stride),
+        (0, padding),
+        (1, dilation),
+        ceil_mode,
+        False,
+        "max_pool1d",
+    )
     return _from_2d(y)
 
 
-def avg_pool1d(input: Tensor, kernel_size: int, stride: Any = None, padding: int = 0,  # noqa: A002
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: int,
+    stride: Any = None,
+    padding: int = 0,  # noqa: A002
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """Mean over windows of (N, C, L) or (C, L) input."""
     x = _to_2d(input, "avg_pool1d")
     stride = kernel_size if stride is None else stride
-    y = avg_pool2d_impl(x, (1, kernel_size), (1, stride), (0, padding), ceil_mode,
-                        count_include_pad, None, "avg_pool1d")
+    y = avg_pool2d_impl(
+        x,
+        (1, kernel_size),
+        (1, stride),
+        (0, padding),
+        ceil_mode,
+        count_include_pad,
+        None,
+        "avg_pool1d",
+    )
     return _from_2d(y)
 
 
@@ -243,8 +375,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     if isinstance(output_size, int):
         output_size = (output_size, output_size)
     if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
-        raise TypeError(f"{op}: expected output_size to be an int or a pair, got "
-                        f"{output_size!r}")
+        raise TypeError(f"{op}: expected output_size to be an int or a pair, got {output_size!r}")
     h, w = x.shape[-2:]
     oh = h if output_size[0] is None else int(output_size[0])
     ow = w if output_size[1] is None else int(output_size[1])

@@ -18,8 +18,9 @@ from .dropout import dropout
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
-def _cell_step(mode: str, projected: Tensor, h: Tensor, c: Any, w_hh: Tensor,
-               b_hh: Any) -> tuple[Tensor, Any]:
+def _cell_step(
+    mode: str, projected: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Any
+) -> tuple[Tensor, Any]:
     """One time step given the input projection x W_ih^T + b_ih of this step."""
     hidden = ops.linear(h, w_hh, b_hh)
     if mode == "lstm":
@@ -37,8 +38,9 @@ def _cell_step(mode: str, projected: Tensor, h: Tensor, c: Any, w_hh: Tensor,
     return (ops.tanh(pre) if mode == "rnn_tanh" else ops.relu(pre)), None
 
 
-def _run_direction(mode: str, x: Tensor, h: Tensor, c: Any, params: Sequence[Any],
-                   reverse: bool) -> tuple[Tensor, Tensor, Any]:
+def _run_direction(
+    mode: str, x: Tensor, h: Tensor, c: Any, params: Sequence[Any], reverse: bool
+) -> tuple[Tensor, Tensor, Any]:
     """Run one layer in one direction over x (T, N, in); returns (outputs (T, N, H), h, c)."""
     w_ih, w_hh, b_ih, b_hh = params
     projected = ops.linear(x, w_ih, b_ih)  # (T, N, gates*H): one GEMM for the sequence
@@ -50,9 +52,17 @@ def _run_direction(mode: str, x: Tensor, h: Tensor, c: Any, params: Sequence[Any
     return ops.stack(outputs, axis=0), h, c
 
 
-def rnn(mode: str, input: Tensor, hx: Any, params: Sequence[Sequence[Any]],  # noqa: A002
-        num_layers: int, bidirectional: bool, dropout_p: float = 0.0, training: bool = False,
-        batch_first: bool = False) -> tuple[Tensor, Any]:
+def rnn(
+    mode: str,
+    input: Tensor,
+    hx: Any,
+    params: Sequence[Sequence[Any]],  # noqa: A002
+    num_layers: int,
+    bidirectional: bool,
+    dropout_p: float = 0.0,
+    training: bool = False,
+    batch_first: bool = False,
+) -> tuple[Tensor, Any]:
     """A multi-layer (bi)directional recurrent network.
 
     ``params`` lists (weight_ih, weight_hh, bias_ih, bias_hh) per layer and direction, in
@@ -65,12 +75,14 @@ def rnn(mode: str, input: Tensor, hx: Any, params: Sequence[Sequence[Any]],  # n
         raise ValueError(f"rnn: unknown mode {mode!r}; expected one of {tuple(GATES)}")
     directions = 2 if bidirectional else 1
     unbatched = input.ndim == 2
-    x = ops.unsqueeze(input, 1) if unbatched else (
-        ops.swapaxes(input, 0, 1) if batch_first else input)
+    x = (
+        ops.unsqueeze(input, 1)
+        if unbatched
+        else (ops.swapaxes(input, 0, 1) if batch_first else input)
+    )
     batch = x.shape[1]
     hidden_size = params[0][1].shape[1]
-    h0, c0 = _initial_states(mode, hx, unbatched, num_layers * directions, batch, hidden_size,
-                             x)
+    h0, c0 = _initial_states(mode, hx, unbatched, num_layers * directions, batch, hidden_size, x)
     final_h, final_c = [], []
     for layer in range(num_layers):
         if layer and dropout_p and training:
@@ -78,8 +90,9 @@ def rnn(mode: str, input: Tensor, hx: Any, params: Sequence[Sequence[Any]],  # n
         outputs = []
         for d in range(directions):
             k = layer * directions + d
-            out, h, c = _run_direction(mode, x, h0[k], None if c0 is None else c0[k],
-                                       params[k], reverse=d == 1)
+            out, h, c = _run_direction(
+                mode, x, h0[k], None if c0 is None else c0[k], params[k], reverse=d == 1
+            )
             outputs.append(out)
             final_h.append(h)
             final_c.append(c)
@@ -95,12 +108,14 @@ def rnn(mode: str, input: Tensor, hx: Any, params: Sequence[Sequence[Any]],  # n
     return x, ((h_n, c_n) if mode == "lstm" else h_n)
 
 
-def _initial_states(mode: str, hx: Any, unbatched: bool, count: int, batch: int, hidden: int,
-                    like: Tensor) -> tuple[list, Any]:
+def _initial_states(
+    mode: str, hx: Any, unbatched: bool, count: int, batch: int, hidden: int, like: Tensor
+) -> tuple[list, Any]:
     expected = (count, hidden) if unbatched else (count, batch, hidden)
     if hx is None:
-        zeros = Tensor._make(like.device.xp.zeros((count, batch, hidden), dtype=like.dtype),
-                             like.device)
+        zeros = Tensor._make(
+            like.device.xp.zeros((count, batch, hidden), dtype=like.dtype), like.device
+        )
         states = ops.unbind(zeros, axis=0)
         return list(states), (list(states) if mode == "lstm" else None)
     pair = mode == "lstm"
@@ -110,8 +125,7 @@ def _initial_states(mode: str, hx: Any, unbatched: bool, count: int, batch: int,
     result = []
     for name, t in zip(("h0", "c0"), tensors):
         if tuple(t.shape) != expected:
-            raise ValueError(f"{mode}: expected {name} of shape {expected}, got "
-                             f"{tuple(t.shape)}")
+            raise ValueError(f"{mode}: expected {name} of shape {expected}, got {tuple(t.shape)}")
         if unbatched:
             t = ops.unsqueeze(t, 1)
         result.append(list(ops.unbind(t, axis=0)))

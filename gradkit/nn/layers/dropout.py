@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...tensor import Tensor
-from ..functional import dropout as D
+from ..functional.dropout import dropout, dropout2d
 from ..module import Module
 
 
@@ -15,7 +15,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return D.dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -23,4 +23,4 @@ class Dropout(Module):
 
 class Dropout2d(Dropout):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return D.dropout2d(input, self.p, self.training)
+        return dropout2d(input, self.p, self.training)

@@ -13,8 +13,14 @@ from ._params import empty_parameter, kaiming_default_
 class Linear(Module):
     """Applies x @ weight.T + bias; weight (out_features, in_features), bias (out_features,)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = empty_parameter((out_features, in_features), device, dtype)
@@ -28,11 +34,15 @@ class Linear(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"Linear: expected a Tensor input, got {type(input).__name__}")
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected input "
-                             f"with last dim in_features={self.in_features}, got input of "
-                             f"shape {tuple(input.shape)}")
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}): expected input "
+                f"with last dim in_features={self.in_features}, got input of "
+                f"shape {tuple(input.shape)}"
+            )
         return ops.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )

@@ -19,14 +19,25 @@ from ..parameter import Parameter
 class _RNNBase(Module):
     _mode = "rnn_tanh"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         if hidden_size < 1 or num_layers < 1:
-            raise ValueError(f"{name}: expected hidden_size and num_layers >= 1, got "
-                             f"{hidden_size} and {num_layers}")
+            raise ValueError(
+                f"{name}: expected hidden_size and num_layers >= 1, got "
+                f"{hidden_size} and {num_layers}"
+            )
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{name}: expected dropout in [0, 1], got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
@@ -70,16 +81,29 @@ class _RNNBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected 2-D (unbatched) or 3-D input, got input of "
-                             f"shape {tuple(input.shape)}")
+            raise ValueError(
+                f"{name}: expected 2-D (unbatched) or 3-D input, got input of "
+                f"shape {tuple(input.shape)}"
+            )
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected input with input_size={self.input_size} "
-                             f"features (last dim), got input of shape {tuple(input.shape)}")
+            raise ValueError(
+                f"{name}: expected input with input_size={self.input_size} "
+                f"features (last dim), got input of shape {tuple(input.shape)}"
+            )
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
         self._check_input(input)
-        return rnn(self._mode, input, hx, self._layer_params(), self.num_layers,
-                   self.bidirectional, self.dropout, self.training, self.batch_first)
+        return rnn(
+            self._mode,
+            input,
+            hx,
+            self._layer_params(),
+            self.num_layers,
+            self.bidirectional,
+            self.dropout,
+            self.training,
+            self.batch_first,
+        )
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -97,15 +121,34 @@ class _RNNBase(Module):
 class RNN(_RNNBase):
     """Elman RNN: h' = nonlinearity(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or "
-                             "'relu'")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype)
+            raise ValueError(
+                f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'"
+            )
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
         self.nonlinearity = nonlinearity
         self._mode = f"rnn_{nonlinearity}"  # both kinds have one gate: set after the params
 
