@@ -11,6 +11,7 @@ from .autograd import function as _function
 from .autograd.grad_mode import state as _grad_state
 from .backend.device import Device, as_device, cpu, device_of_array
 from .backend.dtypes import as_dtype
+from .backend.host_sync import note_device_to_host
 
 
 class Tensor:
@@ -59,6 +60,8 @@ class Tensor:
     # ---- fast internal constructors ------------------------------------------------------
     @staticmethod
     def _make(data: Any, device: Device, requires_grad: bool = False) -> Tensor:
+        if data.__class__ is not _ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy turns 0-d results into scalars; keep an array
         t = _new(Tensor)
         t.data = data
         t.device = device
@@ -144,6 +147,7 @@ class Tensor:
 
     # ---- conversion ----------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
+        note_device_to_host(self.device)
         if self.device.type != "cpu":
             raise TypeError(
                 f"numpy: the tensor is on {self.device}; call .cpu() first to copy it to host"
@@ -151,6 +155,7 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        note_device_to_host(self.device)
         data = self.data if self.device.type == "cpu" else self.data.get()
         if not isinstance(data, np.ndarray):  # NumPy returns scalars from 0-d arithmetic
             data = np.asarray(data)
@@ -163,9 +168,11 @@ class Tensor:
             raise ValueError(
                 f"item: expected a tensor with one element, got shape {tuple(self.shape)}"
             )
+        note_device_to_host(self.device)
         return self.data.reshape(()).item() if self.device.type == "cpu" else self.data.item()
 
     def tolist(self) -> Any:
+        note_device_to_host(self.device)
         return self.data.tolist()
 
     def __float__(self) -> float:
@@ -318,6 +325,7 @@ class Tensor:
 
     # ---- representation ------------------------------------------------------------------
     def __repr__(self) -> str:
+        note_device_to_host(self.device)
         data = self.data if self.device.type == "cpu" else self.data.get()
         # PyTorch's look: whole floats print as "1.", others with 4 fixed decimals
         fixed = data.dtype.kind == "f" and data.size > 0 and not _all_whole(data)
@@ -351,6 +359,9 @@ class _RemovableHandle:
             self._hooks.remove(self._item)
 
 
+_ndarray = np.ndarray
+
+
 def _new(cls: type) -> Any:
     return object.__new__(cls)
 
@@ -368,6 +379,7 @@ def _to_device_array(data: Any, device: Device) -> Any:
     xp = device.xp
     if device.type == "cpu":
         if hasattr(data, "get") and not isinstance(data, np.ndarray):
+            note_device_to_host("cuda")
             return data.get()
         return np.asarray(data)
     with xp.cuda.Device(device.index):

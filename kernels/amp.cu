@@ -31,6 +31,23 @@ __global__ void non_finite_check_and_unscale(const long long* meta, int tensors,
   if (non_finite) *found_inf = 1.0f;
 }
 
+// out = in * coef for every tensor of list 0 into list 1 (gradient clipping by a total norm
+// computed on the device). coef is rounded to T first, as the twin's coef.astype(dtype).
+template <typename T, typename C>
+__global__ void multi_tensor_scale(const long long* meta, int tensors, long long chunks,
+                                   long long chunk_size, const C* coef) {
+  using Acc = gk::acc_t<T>;
+  const gk::MultiTensorMeta m{meta, 2, tensors, chunks, chunk_size};
+  const Acc factor = gk::to_acc(gk::from_acc<T>(static_cast<Acc>(*coef)));
+  gk::for_each_chunk(m, [&](int t, long long first, long long end) {
+    const T* in = m.address<T>(0, t);
+    T* out = m.address<T>(1, t);
+    for (long long i = first; i < end; i += blockDim.x) {
+      out[i] = gk::from_acc<T>(gk::to_acc(in[i]) * factor);
+    }
+  });
+}
+
 // One thread: back off after an overflow, grow after growth_interval clean steps in a row.
 // The factors are rounded to float like the twin's NumPy float32 arithmetic.
 __global__ void update_scale(float* scale, int* growth_tracker, const float* found_inf,

@@ -2,5 +2,6 @@
 
 from .device import Device, as_device, cpu
 from .dtypes import as_dtype, promote
+from .host_sync import sync_counter
 
-__all__ = ["Device", "as_device", "cpu", "as_dtype", "promote"]
+__all__ = ["Device", "as_device", "cpu", "as_dtype", "promote", "sync_counter"]

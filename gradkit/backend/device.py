@@ -80,7 +80,7 @@ class Device:
             import importlib
 
             self.xp  # noqa: B018 - fails with a clear message when CUDA is unusable
-            name = "gradkit.backend.cpu" if self.type == "cpu" else "gradkit.backend.cuda.primitives"
+            name = "gradkit.backend." + ("cpu" if self.type == "cpu" else "cuda.primitives")
             table = importlib.import_module(name)
             object.__setattr__(self, "_primitives", table)
         return table

@@ -31,7 +31,7 @@ _SUPPORTED = frozenset(_BY_NAME.values())
 
 
 def as_dtype(value: Any, op: str = "dtype") -> np.dtype:
-    """Parse a dtype given as a gradkit/NumPy dtype, a NumPy scalar type, a name or a Python type."""
+    """Parse a dtype given as a gradkit/NumPy dtype, a NumPy scalar type, a name or a type."""
     if isinstance(value, np.dtype):
         dtype = value
     elif isinstance(value, str):

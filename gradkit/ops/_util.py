@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import state as _grad_state
 from ..autograd import forward_state as _fw
+from ..autograd.grad_mode import state as _grad_state
 from ..backend.dtypes import promote
 from ..tensor import Tensor
 

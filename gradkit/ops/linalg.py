@@ -15,6 +15,7 @@ from . import reduce as _reduce
 from . import shape as _shape
 from ._util import operands, records
 from .broadcast_grad import grad_like
+from ..amp import autocast_state as _amp
 
 
 def _shape_of(x: Any) -> tuple:
@@ -128,6 +129,8 @@ def _grad_of_right(a2: Tensor, g: Tensor, b2_shape: tuple) -> Tensor:
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules: 1-D x 1-D is a dot product (0-d), a 1-D operand is
     promoted to a matrix and the added dim removed again, batch dims broadcast."""
+    if _amp.active:
+        a, b = _amp.cast_inputs('matmul', a, b)
     return MatMul.apply(a, b)
 
 
@@ -229,6 +232,8 @@ def _linear_grads_recorded(
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` for x of shape (..., in), weight (out, in) and bias (out,)."""
+    if _amp.active:
+        x, weight, bias = _amp.cast_inputs('linear', x, weight, bias)
     _check_linear_args(x, weight, bias)
     return Linear.apply(x, weight, bias)
 

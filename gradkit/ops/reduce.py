@@ -17,6 +17,7 @@ from . import compare as _compare
 from . import shape as _shape
 from . import unary as _unary
 from ._util import axis_kwargs, normalize_axis
+from ..amp import autocast_state as _amp
 
 # ---- shared helpers ------------------------------------------------------------------------
 
@@ -154,6 +155,8 @@ def sum(
     dtype: Any = None,
 ) -> Tensor:
     """Sum over ``axis``; integer and bool inputs give int64 (like PyTorch)."""
+    if _amp.active:
+        (x,) = _amp.cast_inputs('sum', x)
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "sum")
     return Sum.apply(x, axes, keepdims, dtype)
 
@@ -162,6 +165,8 @@ def mean(
     x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
 ) -> Tensor:
     """Arithmetic mean over ``axis`` of a floating point tensor."""
+    if _amp.active:
+        (x,) = _amp.cast_inputs('mean', x)
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "mean")
     _require_float(x, "mean")
     return Mean.apply(x, axes, keepdims)
@@ -665,6 +670,8 @@ def norm(
     ``ord``/``p``: None or 'fro' (2-norm), any real p, inf (max |x|), -inf (min |x|) and 0
     (number of non-zeros, not differentiable). The gradient of the 2-norm at 0 is 0.
     """
+    if _amp.active:
+        (x,) = _amp.cast_inputs('norm', x)
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "norm")
     _require_float(x, "norm")
     order = _norm_order(ord, p)

@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import records
+from ..amp import autocast_state as _amp
 
 
 def _fused(like: Tensor, data: Any) -> Tensor:
@@ -271,6 +272,8 @@ _tanh = _unary("tanh", "tanh")
 
 
 def exp(x: Tensor) -> Tensor:
+    if _amp.active:
+        (x,) = _amp.cast_inputs('exp', x)
     return Exp.apply(x)
 
 
@@ -279,6 +282,8 @@ def expm1(x: Tensor) -> Tensor:
 
 
 def log(x: Tensor) -> Tensor:
+    if _amp.active:
+        (x,) = _amp.cast_inputs('log', x)
     return Log.apply(x)
 
 

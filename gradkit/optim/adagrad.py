@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state.setdefault(p, {})
         if not state:
-            state["step"] = self._new_step()
+            state["step"] = self._new_step(p.device)
             total = p.device.xp.full_like(p.data, group["initial_accumulator_value"])
             state["sum"] = Tensor._make(total, p.device)
         return state
@@ -67,4 +67,5 @@ class Adagrad(Optimizer):
             weight_decay=group["weight_decay"],
             eps=group["eps"],
             maximize=group["maximize"],
+            **self._amp_options(device),
         )

@@ -53,7 +53,7 @@ class Adam(Optimizer):
         for p in params:
             state = self.state.setdefault(p, {})
             if not state:
-                state["step"] = self._new_step()
+                state["step"] = self._new_step(p.device)
                 state["exp_avg"] = self._zeros_like(p)
                 state["exp_avg_sq"] = self._zeros_like(p)
                 if amsgrad:
@@ -77,6 +77,7 @@ class Adam(Optimizer):
             amsgrad=amsgrad,
             maximize=group["maximize"],
             decoupled_weight_decay=self._decoupled,
+            **self._amp_options(device),
         )
 
 

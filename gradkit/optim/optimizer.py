@@ -155,9 +155,24 @@ class Optimizer:
         return Tensor._make(p.device.xp.zeros_like(p.data), p.device)
 
     @staticmethod
-    def _new_step() -> Tensor:
-        # PyTorch keeps "step" as a float32 0-d tensor; it stays on the host for CPU params
-        return Tensor._make(np.zeros((), dtype=np.float32), Device("cpu"))
+    def _new_step(device: Device | None = None) -> Tensor:
+        # PyTorch keeps "step" as a float32 0-d tensor. It lives on the parameter's device
+        # (as in PyTorch's fused/capturable mode), where the fused kernels read and advance
+        # it without a host round trip.
+        device = Device("cpu") if device is None else device
+        return Tensor._make(device.xp.zeros((), dtype=np.float32), device)
+
+    # ---- mixed precision -----------------------------------------------------------------
+    # Set by amp.GradScaler.step for the duration of one step: {device: 0-d float32 found-inf
+    # flag}. Every primitive call receives its device's flag and skips the update itself when
+    # the flag is set, so a scaled step never copies the flag to the host.
+    _amp_found_inf: dict | None = None
+
+    def _amp_options(self, device: Device) -> dict[str, Any]:
+        flags = self._amp_found_inf
+        if not flags or device not in flags:
+            return {}
+        return {"found_inf": flags[device]}
 
     # ---- state_dict ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -226,11 +241,13 @@ class Optimizer:
 
 def _restore(value: Any, param: Tensor, key: str, name: str) -> Any:
     if isinstance(value, (int, float)) and key == "step":
-        return Tensor._make(np.asarray(value, dtype=np.float32), Device("cpu"))
+        step = np.asarray(value, dtype=np.float32)
+        return Tensor._make(_to_device_array(step, param.device), param.device)
     if not isinstance(value, Tensor):
         return value
     if key == "step":
-        return Tensor._make(np.array(value.data.item(), dtype=np.float32), Device("cpu"))
+        step = np.array(value.item(), dtype=np.float32)
+        return Tensor._make(_to_device_array(step, param.device), param.device)
     if value.shape != param.shape:
         raise ValueError(
             f"{name}.load_state_dict: state {key!r} has shape {tuple(value.shape)} but its "

@@ -49,7 +49,7 @@ class RMSprop(Optimizer):
         for p in params:
             state = self.state.setdefault(p, {})
             if not state:
-                state["step"] = self._new_step()
+                state["step"] = self._new_step(p.device)
                 state["square_avg"] = self._zeros_like(p)
             if momentum > 0 and "momentum_buffer" not in state:
                 state["momentum_buffer"] = self._zeros_like(p)
@@ -70,4 +70,5 @@ class RMSprop(Optimizer):
             momentum=momentum,
             centered=centered,
             maximize=group["maximize"],
+            **self._amp_options(device),
         )

@@ -61,6 +61,7 @@ class SGD(Optimizer):
                 None,
                 dampening=group["dampening"],
                 **options,
+                **self._amp_options(device),
             )
             return
         old, new = [], []
@@ -80,4 +81,5 @@ class SGD(Optimizer):
                     [self.state[p]["momentum_buffer"].data for p in chosen],
                     dampening=dampening,
                     **options,
+                    **self._amp_options(device),
                 )

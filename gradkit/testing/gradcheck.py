@@ -71,8 +71,8 @@ def _analytical_jacobian(fn: Callable, inputs: tuple, index: int) -> list[np.nda
             for r in range(out.data.size):
                 unit = np.zeros(out.data.size)
                 unit[r] = 1.0
-                seed = Tensor._make(out.device.xp.asarray(unit.reshape(out.shape).astype(out.dtype)),
-                                    out.device)
+                unit = unit.reshape(out.shape).astype(out.dtype)
+                seed = Tensor._make(out.device.xp.asarray(unit), out.device)
                 (g,) = autograd_grad([out], [x], [seed], retain_graph=True, allow_unused=True)
                 if g is not None:
                     jac[r] = np.asarray(g, dtype=np.float64).reshape(-1)

@@ -485,3 +485,21 @@ def test_forward_mode_jvp(fn: Callable) -> None:
     plus = fn(gk.tensor(x + eps * tx), gk.tensor(v + eps * tv)).numpy()
     minus = fn(gk.tensor(x - eps * tx), gk.tensor(v - eps * tv)).numpy()
     np.testing.assert_allclose(jvp, (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-6)
+
+
+def test_scalar_like_indices() -> None:
+    data = np.arange(12.0).reshape(3, 4)
+    x = gk.tensor(data, requires_grad=True)
+    position = gk.tensor(2)  # e.g. the result of argmax
+    picked = [x[position], x[np.int64(1)], x[True], x[1, position], x[False]]
+    expected = [data[2], data[1], data[True], data[1, 2], data[False]]
+    for got, want in zip(picked, expected):
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got.detach().numpy(), want)
+    sum(p.sum() for p in picked).backward()
+    reference = np.zeros((3, 4))
+    reference[2] += 1
+    reference[1] += 1
+    reference[1, 2] += 1
+    reference += 1  # x[True] picks everything once
+    np.testing.assert_array_equal(x.grad.numpy(), reference)

@@ -429,3 +429,17 @@ def _forward_mode_matches_finite_differences(fn: Callable, arrays: list[np.ndarr
 def test_forward_mode_jvp(name: str) -> None:
     gk_fn, _, shapes = CASES[name]
     _forward_mode_matches_finite_differences(gk_fn, _inputs(shapes, "float64"))
+
+
+def test_method_spellings() -> None:
+    x = gk.randn(2, 3, 1)
+    other = gk.zeros(4, 2, 3, 5)
+    assert x.expand_as(other).shape == (4, 2, 3, 5)
+    assert x.view_as(gk.zeros(6)).shape == (6,)
+    assert x.reshape_as(gk.zeros(3, 2)).shape == (3, 2)
+    assert x.moveaxis(0, -1).shape == (3, 1, 2)
+    assert x.squeeze(dim=-1).shape == (2, 3)
+    assert x.unbind(dim=1)[0].shape == (2, 1)
+    assert x.T.shape == (1, 3, 2) and x.mT.shape == (2, 1, 3)
+    assert x.reshape([3, 2]).shape == x.view((3, 2)).shape == (3, 2)
+    assert x.permute([1, 0, 2]).shape == (3, 2, 1)

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 TINY_RUN = [
     "--model", "mlp", "--dataset", "mnist", "--epochs", "3", "--batch-size", "32",
     "--limit-train", "1024", "--limit-test", "256", "--seed", "7", "--device", "cpu",
-    "--progress", "plain", "--dropout", "0",
+    "--progress", "plain",
 ]  # fmt: skip
 
 

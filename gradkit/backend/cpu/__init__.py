@@ -3,8 +3,8 @@ CUDA kernel is tested against (same signature, same semantics, same dtype rules)
 
 # ruff: noqa: F401 - this file only re-exports
 
-from .amp import non_finite_check_and_unscale, update_scale
 from .activation import activation_backward, activation_forward, bias_activation_forward
+from .amp import multi_tensor_scale, non_finite_check_and_unscale, update_scale
 from .conv import (
     col2im,
     conv2d_backward_input,
@@ -14,8 +14,8 @@ from .conv import (
     im2col,
 )
 from .dropout import dropout_forward, dropout_mask, philox4x32, random_bits
+from .global_norm import multi_tensor_l2norm
 from .normalization import affine_forward, normalize_backward, normalize_forward, reduce_to
-from .multi_tensor_norm import multi_tensor_l2norm, multi_tensor_scale
 from .optimizer import adagrad_step, adam_step, rmsprop_step, sgd_step
 from .pooling import (
     adaptive_pool_matrix,

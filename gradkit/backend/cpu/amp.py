@@ -36,6 +36,17 @@ def non_finite_check_and_unscale(
         np.multiply(g, factor, out=result, casting="unsafe")
 
 
+def multi_tensor_scale(
+    arrays: Sequence[Array], coef: Array, out: Sequence[Array] | None = None
+) -> None:
+    """out[i] = arrays[i] * coef (in place when ``out`` is None) with a 0-d device ``coef``
+    (gradient clipping by a total norm), the coefficient rounded to each array's dtype
+    first, as ``a * coef.astype(a.dtype)`` does."""
+    outputs = arrays if out is None else out
+    for a, result in zip(arrays, outputs):
+        np.multiply(a, coef.astype(a.dtype), out=result)
+
+
 def update_scale(
     scale: Array,
     growth_tracker: Array,

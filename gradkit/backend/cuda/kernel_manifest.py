@@ -12,13 +12,18 @@ def manifest() -> dict[str, tuple[str, ...]]:
     """{source file name: name expressions} for every .cu file the runtime loads."""
     from gradkit.backend.cuda import (
         activation,
+        conv,
         dropout,
         global_norm,
+        pooling,
         softmax,
         softmax_cross_entropy,
     )
 
-    families = (activation, softmax, softmax_cross_entropy, dropout, global_norm)
+    families = (activation, softmax, softmax_cross_entropy, dropout, conv, pooling, global_norm)
+    from gradkit.backend.cuda import amp, optimizer  # fused optimizers and loss scaling
+
+    families = (*families, optimizer, amp)
     return {family.KERNEL_FILE: family.NAME_EXPRESSIONS for family in families}
 
 

@@ -19,6 +19,7 @@ from ...ops._util import records
 from ...ops.softmax import log_softmax, softmax
 from ...tensor import Tensor
 from ._args import check_floating, check_tensor
+from ...amp import autocast_state as _amp
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -256,6 +257,8 @@ def cross_entropy(
 ) -> Tensor:
     """Cross entropy of logits (N, C), (C,) or (N, C, d1, ...) against class indices or class
     probabilities (a float target shaped like the input)."""
+    if _amp.active:
+        input, target = _amp.cast_inputs('cross_entropy', input, target)
     op = "cross_entropy"
     check_tensor(input, "input", op)
     check_floating(input, "input", op)
