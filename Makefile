@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench gpu-check clean
+.PHONY: demo test lint format bench gpu-check docker-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ gpu-check:
 	mkdir -p $(GRADKIT_RESULTS)
 	PYTHONPATH=$(CURDIR) $(PYTHON) -m pytest -q -m gpu tests --junitxml=$(GRADKIT_RESULTS)/gpu-tests.xml
 	PYTHONPATH=$(CURDIR) $(PYTHON) benchmarks/gpu.py --out $(GRADKIT_RESULTS)
+
+# Builds the CPU image and trains in it (docker/test.sh: starts its own dockerd and a local
+# debootstrap base where needed). Not part of `make test`. DOCKER_TEST_ARGS=--cuda adds the CUDA image.
+docker-test:
+	bash docker/test.sh $(DOCKER_TEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis

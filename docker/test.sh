@@ -68,7 +68,7 @@ pick_client() {
             DOCKER="$candidate"; return 0
         fi
         # Clients before 23.0 drive the daemon's built-in BuildKit themselves.
-        major="$("$candidate" version --format '{{.Client.Version}}' 2>/dev/null | cut -d. -f1)"
+        major="$("$candidate" version --format '{{.Client.Version}}' 2>/dev/null | cut -d. -f1 || true)"
         if [ -n "$major" ] && [ "$major" -lt 23 ] 2>/dev/null; then
             DOCKER="$candidate"; return 0
         fi
@@ -157,10 +157,10 @@ image_size() { "$DOCKER" image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.0f
 
 run() { "$DOCKER" run --rm --network none "$@"; }
 
-train() {  # $1: host output folder
+train() {  # $1: host output folder, $2: seed
     mkdir -p "$1" && chmod 0777 "$1"  # the image runs as uid 10001
     run -v "$1:/runs" "$IMAGE" train --model mlp --dataset mnist --epochs 1 \
-        --limit-train "$LIMIT_TRAIN" --limit-test "$LIMIT_TEST" --seed "$SEED" \
+        --limit-train "$LIMIT_TRAIN" --limit-test "$LIMIT_TEST" --seed "$2" \
         --out /runs/run --progress plain >"$1.log" 2>&1 \
         || { tail -20 "$1.log" >&2; fail "gradkit train in the container"; }
 }
@@ -200,14 +200,16 @@ for train in (True, False):
 
 say "gradkit train, twice with --seed $SEED (--limit-train $LIMIT_TRAIN --limit-test $LIMIT_TEST)"
 started="$(now)"
-train "$WORK/out-a"
+train "$WORK/out-a" "$SEED"
 note "train run 1: $(since "$started") s"
 started="$(now)"
-train "$WORK/out-b"
+train "$WORK/out-b" "$SEED"
 note "train run 2: $(since "$started") s"
+# A run with another seed must differ: proof that the comparison below can fail.
+train "$WORK/out-c" "$((SEED + 1))"
 tail -2 "$WORK/out-a.log"
 
-for out in "$WORK/out-a/run" "$WORK/out-b/run"; do
+for out in "$WORK/out-a/run" "$WORK/out-b/run" "$WORK/out-c/run"; do
     [ -s "$out/metrics.json" ] || fail "no metrics.json in $out"
     [ "$(head -c 8 "$out/training_curves.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] \
         || fail "no PNG plot in $out"
@@ -215,7 +217,8 @@ for out in "$WORK/out-a/run" "$WORK/out-b/run"; do
 done
 
 say "reproducibility: metrics (without timings) and checkpoint tensors"
-run -v "$WORK/out-a/run:/a:ro" -v "$WORK/out-b/run:/b:ro" --entrypoint python3 "$IMAGE" -c '
+run -v "$WORK/out-a/run:/a:ro" -v "$WORK/out-b/run:/b:ro" -v "$WORK/out-c/run:/c:ro" \
+    --entrypoint python3 "$IMAGE" -c '
 import glob, hashlib, json, sys
 import numpy as np
 import gradkit as gk
@@ -244,20 +247,22 @@ def tensors_digest(value, digest):
     else:
         digest.update(repr(value).encode())
 
-metrics = [json.load(open(f"/{run}/metrics.json")) for run in "ab"]
+metrics = [json.load(open(f"/{run}/metrics.json")) for run in "abc"]
 if untimed(metrics[0]) != untimed(metrics[1]):
     sys.exit("metrics.json differ between the two seeded runs")
-accuracy = metrics[0]["final_test_accuracy"]
-print(f"metrics identical; test accuracy {accuracy:.4f}, test loss {metrics[0]['final_test_loss']:.4f}")
+accuracy, loss = metrics[0]["final_test_accuracy"], metrics[0]["final_test_loss"]
+print(f"metrics identical; test accuracy {accuracy:.4f}, test loss {loss:.4f}")
 digests = []
-for run in "ab":
+for run in "abc":
     payload = gk.load(sorted(glob.glob(f"/{run}/checkpoints/ckpt-*.gk"))[-1])
     digest = hashlib.sha256()
     for part in ("model", "optimizer", "scheduler"):
         tensors_digest(payload.get(part), digest)
     digests.append(digest.hexdigest())
 if digests[0] != digests[1]:
-    sys.exit(f"checkpoint tensors differ: {digests}")
+    sys.exit(f"checkpoint tensors differ: {digests[:2]}")
+if digests[2] == digests[0]:
+    sys.exit("another seed gave the same weights: the comparison cannot tell runs apart")
 print(f"checkpoint tensors identical: sha256 {digests[0][:16]}")
 if not accuracy > 0.5:
     sys.exit(f"test accuracy {accuracy} is too low for a working training run")

@@ -38,8 +38,9 @@ def timed(fn, x):  # noqa: ANN001, ANN201
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true",
-                        default=os.environ.get("GRADKIT_EXAMPLE_SMOKE") == "1")
+    parser.add_argument(
+        "--smoke", action="store_true", default=os.environ.get("GRADKIT_EXAMPLE_SMOKE") == "1"
+    )
     args = parser.parse_args(argv)
     big = 60 if args.smoke else 1000
     rng = np.random.default_rng(0)
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> dict:
     for n, m in ((5, big), (big, 5)):
         fwd, rev = results[(n, m, "jacfwd")], results[(n, m, "jacrev")]
         winner = "jacfwd" if fwd["seconds"] < rev["seconds"] else "jacrev"
-        print(f"R^{n} -> R^{m}: {winner} is {max(fwd['seconds'], rev['seconds']) / min(fwd['seconds'], rev['seconds']):.1f}x faster")
+        speedup = max(fwd["seconds"], rev["seconds"]) / min(fwd["seconds"], rev["seconds"])
+        print(f"R^{n} -> R^{m}: {winner} is {speedup:.1f}x faster")
     return results
 
 

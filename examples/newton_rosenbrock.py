@@ -70,7 +70,9 @@ def plot(newton_path: list, gd_path: list, out: Path) -> Path:
     left.contour(xs, ys, np.log10(zs + 1e-3), levels=25, cmap="viridis")
     gd = np.array(gd_path)
     nt = np.array(newton_path)
-    left.plot(gd[:, 0], gd[:, 1], "-", color="tab:orange", label=f"gradient descent ({len(gd) - 1})")
+    left.plot(
+        gd[:, 0], gd[:, 1], "-", color="tab:orange", label=f"gradient descent ({len(gd) - 1})"
+    )
     left.plot(nt[:, 0], nt[:, 1], "o-", color="tab:red", label=f"Newton ({len(nt) - 1})")
     left.set_title("Rosenbrock: paths to (1, 1)")
     left.legend()
@@ -90,8 +92,9 @@ def plot(newton_path: list, gd_path: list, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--smoke", action="store_true",
-                        default=os.environ.get("GRADKIT_EXAMPLE_SMOKE") == "1")
+    parser.add_argument(
+        "--smoke", action="store_true", default=os.environ.get("GRADKIT_EXAMPLE_SMOKE") == "1"
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="gradkit_newton_"))
     out.mkdir(parents=True, exist_ok=True)
@@ -103,16 +106,25 @@ def main(argv: list[str] | None = None) -> dict:
     ours = gk.func.hessian(rosenbrock)(gk.tensor(start, dtype=gk.float64)).numpy()
     hessian_error = float(np.abs(ours - analytic_hessian(start)).max())
     gd_done = np.linalg.norm(gd_path[-1] - MINIMUM) < 1e-4
-    print(f"Newton: {len(newton_path) - 1} steps to |x - x*| = "
-          f"{np.linalg.norm(newton_path[-1] - MINIMUM):.1e}")
-    print(f"gradient descent: {len(gd_path) - 1} steps"
-          + ("" if gd_done else f" and still {np.linalg.norm(gd_path[-1] - MINIMUM):.1e} away"))
+    print(
+        f"Newton: {len(newton_path) - 1} steps to |x - x*| = "
+        f"{np.linalg.norm(newton_path[-1] - MINIMUM):.1e}"
+    )
+    print(
+        f"gradient descent: {len(gd_path) - 1} steps"
+        + ("" if gd_done else f" and still {np.linalg.norm(gd_path[-1] - MINIMUM):.1e} away")
+    )
     print(f"Hessian at the start vs the analytic one: max abs error {hessian_error:.1e}")
     figure = plot(newton_path, gd_path, out)
     print(f"figure: {figure}")
-    return {"newton_steps": len(newton_path) - 1, "gd_steps": len(gd_path) - 1,
-            "gd_converged": gd_done, "hessian_error": hessian_error,
-            "newton_final": newton_path[-1], "figure": figure}
+    return {
+        "newton_steps": len(newton_path) - 1,
+        "gd_steps": len(gd_path) - 1,
+        "gd_converged": gd_done,
+        "hessian_error": hessian_error,
+        "newton_final": newton_path[-1],
+        "figure": figure,
+    }
 
 
 if __name__ == "__main__":

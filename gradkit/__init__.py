@@ -43,6 +43,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .dlpack import from_dlpack
 from .ops import *  # noqa: F403 - every op is also a top-level function, as in PyTorch
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import load, save
@@ -50,7 +51,7 @@ from .tensor import Tensor
 
 # isort: split
 # nn and optim after Tensor: nn.functional imports ops, which need Tensor defined first
-from . import nn, optim
+from . import amp, nn, optim
 from . import func  # gk.func.grad, jvp, jacfwd, hessian, ... (after ops)
 
 bool = bool_  # noqa: A001 - gk.bool like torch.bool

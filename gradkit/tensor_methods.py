@@ -59,6 +59,10 @@ def bind_methods(cls: type) -> None:
     for name, fn in direct.items():
         setattr(cls, name, fn)
     cls.__pos__ = lambda self: self
+    from .dlpack import tensor_dlpack, tensor_dlpack_device  # DLPack export (gk.from_dlpack)
+
+    cls.__dlpack__ = tensor_dlpack
+    cls.__dlpack_device__ = tensor_dlpack_device
     cls.__iadd__ = _inplace(ops.add)
     cls.__isub__ = _inplace(ops.sub)
     cls.__imul__ = _inplace(ops.mul)

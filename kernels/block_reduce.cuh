@@ -105,6 +105,61 @@ __device__ __forceinline__ MaxExpSum<A> block_allreduce(MaxExpSum<A> value, A* s
   return warp_allreduce(value);
 }
 
+// Welford's running (count, mean, sum of squared deviations): one pass, no cancellation.
+template <typename A> struct Welford {
+  A count;
+  A mean;
+  A m2;
+
+  __device__ __forceinline__ static Welford empty() { return {A(0), A(0), A(0)}; }
+
+  __device__ __forceinline__ void add(A x) {
+    count += A(1);
+    const A delta = x - mean;
+    mean += delta / count;
+    m2 += delta * (x - mean);
+  }
+
+  __device__ __forceinline__ static Welford combine(Welford a, Welford b) {
+    const A count = a.count + b.count;
+    if (count == A(0)) return empty();
+    const A delta = b.mean - a.mean;
+    const A b_share = b.count / count;
+    return {count, a.mean + delta * b_share, a.m2 + b.m2 + delta * delta * a.count * b_share};
+  }
+};
+
+template <typename A> __device__ __forceinline__ Welford<A> warp_allreduce(Welford<A> value) {
+  for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) {
+    Welford<A> other;
+    other.count = __shfl_xor_sync(kFullMask, value.count, offset);
+    other.mean = __shfl_xor_sync(kFullMask, value.mean, offset);
+    other.m2 = __shfl_xor_sync(kFullMask, value.m2, offset);
+    value = Welford<A>::combine(value, other);
+  }
+  return value;
+}
+
+// `scratch` holds 3 * kMaxWarps values in shared memory.
+template <typename A>
+__device__ __forceinline__ Welford<A> block_allreduce(Welford<A> value, A* scratch) {
+  const int lane = threadIdx.x % kWarpSize;
+  const int warp = threadIdx.x / kWarpSize;
+  const int warps = blockDim.x / kWarpSize;
+  value = warp_allreduce(value);
+  __syncthreads();
+  if (lane == 0) {
+    scratch[warp] = value.count;
+    scratch[kMaxWarps + warp] = value.mean;
+    scratch[2 * kMaxWarps + warp] = value.m2;
+  }
+  __syncthreads();
+  value = lane < warps ? Welford<A>{scratch[lane], scratch[kMaxWarps + lane],
+                                    scratch[2 * kMaxWarps + lane]}
+                       : Welford<A>::empty();
+  return warp_allreduce(value);
+}
+
 }  // namespace gk
 
 #endif  // GRADKIT_KERNELS_BLOCK_REDUCE_CUH

@@ -129,19 +129,19 @@ def cast_inputs(op: str, *args: Any) -> tuple:
 
 
 def _cast(tensor: Any, dtype: np.dtype, cacheable: bool) -> Any:
-    from ..ops import cast as _cast_ops
+    from ..ops.cast import cast  # at call time: the op modules import this one
 
     # PyTorch caches the lower-precision copies of leaves that require grad (parameters):
     # a weight used by several ops in one region is cast once. Keyed by identity + version.
     if not (cacheable and getattr(_local, "cache_enabled", True)):
-        return _cast_ops.cast(tensor, dtype)
+        return cast(tensor, dtype)
     if not (tensor.requires_grad and tensor.grad_fn is None):
-        return _cast_ops.cast(tensor, dtype)
+        return cast(tensor, dtype)
     cache = _local.cache
     key = (id(tensor), dtype)
     found = cache.get(key)
     if found is not None and found[0] is tensor and found[1] == tensor._vc[0]:
         return found[2]
-    result = _cast_ops.cast(tensor, dtype)
+    result = cast(tensor, dtype)
     cache[key] = (tensor, tensor._vc[0], result)
     return result

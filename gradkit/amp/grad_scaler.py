@@ -122,7 +122,9 @@ class GradScaler:
             raise RuntimeError("unscale_() is being called after step().")
         scale = self._scale.data
         # 1/scale in double, then float32 (PyTorch's rounding), on the device.
-        inv_scale = (1.0 / scale.astype(np.float64)).astype(np.float32)
+        xp = self._scale.device.xp
+        # (NumPy turns 0-d results into scalars; the kernels need arrays.)
+        inv_scale = xp.asarray(xp.reciprocal(scale.astype(np.float64)), dtype=np.float32)
         found: dict[Device, Any] = {}
         per_device: dict[Device, tuple[list, list]] = {}
         for group in optimizer.param_groups:
@@ -210,7 +212,7 @@ class GradScaler:
                 raise AssertionError("No inf checks were recorded prior to update.")
             combined = flags[0]
             for f in flags[1:]:
-                combined = combined + f
+                combined = scale.device.xp.asarray(combined + f)
             scale.device.primitives.update_scale(
                 scale.data,
                 self._growth_tracker.data,

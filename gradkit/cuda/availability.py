@@ -12,9 +12,7 @@ def missing_piece() -> str | None:
     try:
         import cupy
     except ImportError:
-        return (
-            "CuPy is not installed (pip install 'gradkit[cuda12]' or 'gradkit[cuda13]')"
-        )
+        return "CuPy is not installed (pip install 'gradkit[cuda12]' or 'gradkit[cuda13]')"
     except Exception as error:  # a broken CuPy install must not break `import gradkit`
         return f"CuPy failed to import: {error}"
     try:
@@ -31,9 +29,14 @@ def is_available() -> bool:
 
 
 def require(device: Any = "cuda") -> None:
+    """Raise a RuntimeError naming the missing piece unless CUDA is usable. The first
+    successful call installs the allocator that tracks peak memory (gk.cuda.memory)."""
     reason = missing_piece()
     if reason is not None:
         raise RuntimeError(f"cannot use device {device!s}: {reason}")
+    from . import memory
+
+    memory.install_peak_tracking()
 
 
 def device_count() -> int:

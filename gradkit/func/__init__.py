@@ -8,6 +8,15 @@ from .reverse import grad, jacrev, value_and_grad, vjp
 from .second_order import hessian, hvp
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp",
-    "tree_flatten", "tree_unflatten", "tree_map",
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacrev",
+    "jacfwd",
+    "hessian",
+    "hvp",
+    "tree_flatten",
+    "tree_unflatten",
+    "tree_map",
 ]

@@ -73,11 +73,14 @@ def fresh_input(x: Any, op: str, grad_was_enabled: bool) -> Tensor:
 
 def check_float_tensor(x: Any, op: str) -> None:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: expected Tensors to differentiate with respect to, got "
-                        f"{type(x).__name__}")
+        raise TypeError(
+            f"{op}: expected Tensors to differentiate with respect to, got {type(x).__name__}"
+        )
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}: can only differentiate with respect to floating point tensors, "
-                        f"got dtype {x.dtype}")
+        raise TypeError(
+            f"{op}: can only differentiate with respect to floating point tensors, "
+            f"got dtype {x.dtype}"
+        )
 
 
 def release(x: Any) -> Any:
@@ -97,8 +100,10 @@ def normalize_argnums(argnums: Any, n_args: int, op: str) -> tuple[int, ...]:
     result = []
     for a in numbers:
         if not isinstance(a, int) or not -n_args <= a < n_args:
-            raise ValueError(f"{op}: argnums {argnums!r} is out of range for a function called "
-                             f"with {n_args} positional arguments")
+            raise ValueError(
+                f"{op}: argnums {argnums!r} is out of range for a function called "
+                f"with {n_args} positional arguments"
+            )
         result.append(a % n_args)
     return tuple(result)
 
@@ -107,8 +112,10 @@ def split_outputs(result: Any, has_aux: bool, op: str) -> tuple[Any, Any]:
     if not has_aux:
         return result, None
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise TypeError(f"{op}: with has_aux=True the function must return a pair "
-                        f"(output, aux), got {type(result).__name__}")
+        raise TypeError(
+            f"{op}: with has_aux=True the function must return a pair "
+            f"(output, aux), got {type(result).__name__}"
+        )
     return result[0], result[1]
 
 
@@ -116,8 +123,10 @@ def tensor_leaves(tree: Any, op: str, what: str) -> tuple[list, Any]:
     leaves, spec = tree_flatten(tree)
     for leaf in leaves:
         if not isinstance(leaf, Tensor):
-            raise TypeError(f"{op}: expected the {what} to be Tensors (or tuples, lists and dicts "
-                            f"of them), found a {type(leaf).__name__}")
+            raise TypeError(
+                f"{op}: expected the {what} to be Tensors (or tuples, lists and dicts "
+                f"of them), found a {type(leaf).__name__}"
+            )
     return leaves, spec
 
 
@@ -142,7 +151,7 @@ class Arguments:
         args = list(self.args)
         start = 0
         for a, spec, count in zip(self.argnums, self.specs, self.counts):
-            args[a] = tree_unflatten(list(leaves[start:start + count]), spec)
+            args[a] = tree_unflatten(list(leaves[start : start + count]), spec)
             start += count
         return tuple(args)
 
@@ -152,7 +161,7 @@ class Arguments:
         groups = []
         start = 0
         for spec, count in zip(self.specs, self.counts):
-            groups.append(tree_unflatten(list(flat[start:start + count]), spec))
+            groups.append(tree_unflatten(list(flat[start : start + count]), spec))
             start += count
         return groups[0] if single else tuple(groups)
 

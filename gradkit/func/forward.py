@@ -9,8 +9,14 @@ from typing import Any
 from ..autograd import forward_ad
 from ..ops import shape as _shape
 from ..tensor import Tensor
-from ._inputs import Arguments, check_float_tensor, normalize_argnums, release, split_outputs
-from ._inputs import tensor_leaves
+from ._inputs import (
+    Arguments,
+    check_float_tensor,
+    normalize_argnums,
+    release,
+    split_outputs,
+    tensor_leaves,
+)
 from .pytree import tree_flatten, tree_map, tree_unflatten
 
 
@@ -26,8 +32,10 @@ def jvp(func: Callable, primals: Any, tangents: Any, has_aux: bool = False) -> t
     ``primals`` and ``tangents`` are tuples with the same structure."""
     op = "jvp"
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(f"{op}: primals and tangents must be tuples (one entry per argument), "
-                        f"got {type(primals).__name__} and {type(tangents).__name__}")
+        raise TypeError(
+            f"{op}: primals and tangents must be tuples (one entry per argument), "
+            f"got {type(primals).__name__} and {type(tangents).__name__}"
+        )
     p_leaves, p_spec = tensor_leaves(tuple(primals), op, "primals")
     t_leaves, t_spec = tensor_leaves(tuple(tangents), op, "tangents")
     if p_spec != t_spec:
@@ -35,16 +43,19 @@ def jvp(func: Callable, primals: Any, tangents: Any, has_aux: bool = False) -> t
     for p, t in zip(p_leaves, t_leaves):
         check_float_tensor(p, op)
         if p.shape != t.shape:
-            raise ValueError(f"{op}: a tangent has shape {tuple(t.shape)} but its primal has "
-                             f"shape {tuple(p.shape)}")
+            raise ValueError(
+                f"{op}: a tangent has shape {tuple(t.shape)} but its primal has "
+                f"shape {tuple(p.shape)}"
+            )
     with forward_ad.dual_level():
         duals = [forward_ad.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)]
         result = func(*tree_unflatten(duals, p_spec))
         output, aux = split_outputs(result, has_aux, op)
         out_leaves, out_spec = tensor_leaves(output, op, "outputs")
         pairs = [_tangent_or_zeros(o) for o in out_leaves]
-        aux = tree_map(lambda a: forward_ad.unpack_dual(a).primal
-                       if isinstance(a, Tensor) else a, aux)
+        aux = tree_map(
+            lambda a: forward_ad.unpack_dual(a).primal if isinstance(a, Tensor) else a, aux
+        )
     out = tree_unflatten([p for p, _ in pairs], out_spec)
     tangent_out = tree_unflatten([t for _, t in pairs], out_spec)
     return (out, tangent_out, aux) if has_aux else (out, tangent_out)
@@ -86,8 +97,9 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
         outs, out_spec = out_meta
         per_output = []
         for j, out in enumerate(outs):
-            blocks = [_stack_columns([col[j] for col in columns[i]], out, x)
-                      for i, x in enumerate(inputs)]
+            blocks = [
+                _stack_columns([col[j] for col in columns[i]], out, x) for i, x in enumerate(inputs)
+            ]
             per_output.append(arguments.per_argnum(blocks, single=isinstance(argnums, int)))
         jacobian = tree_unflatten(per_output, out_spec)
         if has_aux:
@@ -102,5 +114,6 @@ def _stack_columns(columns: list, out: Tensor, x: Tensor) -> Tensor:
     shape = tuple(out.shape) + tuple(x.shape)
     if not columns:
         return Tensor._make(x.device.xp.zeros(shape, dtype=out.dtype), x.device)
-    return _shape.reshape(_shape.stack(columns, axis=-1) if out.ndim else
-                          _shape.stack(columns, axis=0), shape)
+    return _shape.reshape(
+        _shape.stack(columns, axis=-1) if out.ndim else _shape.stack(columns, axis=0), shape
+    )

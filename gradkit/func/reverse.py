@@ -11,8 +11,14 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..ops import shape as _shape
 from ..tensor import Tensor
 from ._inputs import (
-    Arguments, fresh_input, inside_reverse_transform, must_stay_differentiable,
-    normalize_argnums, release, split_outputs, tensor_leaves,
+    Arguments,
+    fresh_input,
+    inside_reverse_transform,
+    must_stay_differentiable,
+    normalize_argnums,
+    release,
+    split_outputs,
+    tensor_leaves,
 )
 from .pytree import tree_map, tree_unflatten
 
@@ -20,8 +26,9 @@ from .pytree import tree_map, tree_unflatten
 class _Traced:
     """One run of ``func`` on fresh inputs, ready for any number of backward passes."""
 
-    def __init__(self, func: Callable, args: tuple, argnums: tuple[int, ...], has_aux: bool,
-                 op: str) -> None:
+    def __init__(
+        self, func: Callable, args: tuple, argnums: tuple[int, ...], has_aux: bool, op: str
+    ) -> None:
         self.op = op
         outer = is_grad_enabled()
         self.arguments = Arguments(args, argnums, op)
@@ -39,14 +46,22 @@ class _Traced:
     def pullback(self, outputs: list, cotangents: list, retain: bool) -> list:
         """d<cotangents, outputs>/d(inputs), zeros where an input does not matter."""
         create = self.create_graph or any(
-            isinstance(c, Tensor) and c.requires_grad for c in cotangents)
+            isinstance(c, Tensor) and c.requires_grad for c in cotangents
+        )
         pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
         grads: list = [None] * len(self.inputs)
         if pairs:
             with enable_grad():
-                grads = list(autograd_grad([p[0] for p in pairs], self.inputs,
-                                           [p[1] for p in pairs], retain_graph=retain or create,
-                                           create_graph=create, allow_unused=True))
+                grads = list(
+                    autograd_grad(
+                        [p[0] for p in pairs],
+                        self.inputs,
+                        [p[1] for p in pairs],
+                        retain_graph=retain or create,
+                        create_graph=create,
+                        allow_unused=True,
+                    )
+                )
         return [g if g is not None else _zeros_like(x) for g, x in zip(grads, self.inputs)]
 
 
@@ -64,12 +79,16 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     def vjp_fn(cotangents: Any) -> tuple:
         leaves, _ = tensor_leaves(cotangents, op, "cotangents")
         if len(leaves) != len(traced.out_leaves):
-            raise ValueError(f"{op}: expected cotangents shaped like the output "
-                             f"({len(traced.out_leaves)} tensors), got {len(leaves)}")
+            raise ValueError(
+                f"{op}: expected cotangents shaped like the output "
+                f"({len(traced.out_leaves)} tensors), got {len(leaves)}"
+            )
         for c, o in zip(leaves, traced.out_leaves):
             if c.shape != o.shape:
-                raise ValueError(f"{op}: a cotangent has shape {tuple(c.shape)} but the output "
-                                 f"it belongs to has shape {tuple(o.shape)}")
+                raise ValueError(
+                    f"{op}: a cotangent has shape {tuple(c.shape)} but the output "
+                    f"it belongs to has shape {tuple(o.shape)}"
+                )
         grads = traced.pullback(traced.out_leaves, leaves, retain=True)
         return traced.arguments.per_argnum([traced._finish(g) for g in grads], single=False)
 
@@ -91,12 +110,14 @@ def value_and_grad(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
         out = traced.output
         if not isinstance(out, Tensor) or out.data.size != 1:
             shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            raise RuntimeError(f"{op}: expected the function to return a scalar Tensor (one "
-                               f"element), got {shape}")
+            raise RuntimeError(
+                f"{op}: expected the function to return a scalar Tensor (one element), got {shape}"
+            )
         seed = Tensor._make(out.device.xp.ones(out.shape, dtype=out.dtype), out.device)
         grads = traced.pullback([out], [seed], retain=False)
-        gradient = traced.arguments.per_argnum([traced._finish(g) for g in grads],
-                                               single=isinstance(argnums, int))
+        gradient = traced.arguments.per_argnum(
+            [traced._finish(g) for g in grads], single=isinstance(argnums, int)
+        )
         value = traced._finish(out)
         return ((value, traced.aux) if has_aux else value), gradient
 
@@ -137,8 +158,11 @@ def jacrev(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
                 for i, g in enumerate(grads):
                     rows[i].append(g)
             blocks = [_stack_rows(rows[i], out, x) for i, x in enumerate(traced.inputs)]
-            per_output.append(traced.arguments.per_argnum(
-                [traced._finish(b) for b in blocks], single=isinstance(argnums, int)))
+            per_output.append(
+                traced.arguments.per_argnum(
+                    [traced._finish(b) for b in blocks], single=isinstance(argnums, int)
+                )
+            )
         jacobian = tree_unflatten(per_output, traced.out_spec)
         return (jacobian, traced.aux) if has_aux else jacobian
 

@@ -26,8 +26,10 @@ def hvp(func: Callable, primals: Any, tangents: Any) -> tuple:
     products come back shaped like ``primals`` (a tuple, one entry per argument)."""
     op = "hvp"
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(f"{op}: primals and tangents must be tuples (one entry per argument), "
-                        f"got {type(primals).__name__} and {type(tangents).__name__}")
+        raise TypeError(
+            f"{op}: primals and tangents must be tuples (one entry per argument), "
+            f"got {type(primals).__name__} and {type(tangents).__name__}"
+        )
     p_leaves, p_spec = tensor_leaves(tuple(primals), op, "primals")
     t_leaves, t_spec = tensor_leaves(tuple(tangents), op, "tangents")
     if p_spec != t_spec:
@@ -35,11 +37,14 @@ def hvp(func: Callable, primals: Any, tangents: Any) -> tuple:
     for p, t in zip(p_leaves, t_leaves):
         check_float_tensor(p, op)
         if p.shape != t.shape:
-            raise ValueError(f"{op}: a tangent has shape {tuple(t.shape)} but its primal has "
-                             f"shape {tuple(p.shape)}")
+            raise ValueError(
+                f"{op}: a tangent has shape {tuple(t.shape)} but its primal has "
+                f"shape {tuple(p.shape)}"
+            )
     with forward_ad.dual_level():
-        duals = tree_unflatten([forward_ad.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)],
-                               p_spec)
+        duals = tree_unflatten(
+            [forward_ad.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)], p_spec
+        )
         value, grads = value_and_grad(func, argnums=tuple(range(len(duals))))(*duals)
         g_leaves, g_spec = tensor_leaves(grads, op, "gradients")
         products = []

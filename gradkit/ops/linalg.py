@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
+from ..amp import autocast_state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import reduce as _reduce
 from . import shape as _shape
 from ._util import operands, records
 from .broadcast_grad import grad_like
-from ..amp import autocast_state as _amp
 
 
 def _shape_of(x: Any) -> tuple:
@@ -130,7 +130,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules: 1-D x 1-D is a dot product (0-d), a 1-D operand is
     promoted to a matrix and the added dim removed again, batch dims broadcast."""
     if _amp.active:
-        a, b = _amp.cast_inputs('matmul', a, b)
+        a, b = _amp.cast_inputs("matmul", a, b)
     return MatMul.apply(a, b)
 
 
@@ -233,7 +233,7 @@ def _linear_grads_recorded(
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` for x of shape (..., in), weight (out, in) and bias (out,)."""
     if _amp.active:
-        x, weight, bias = _amp.cast_inputs('linear', x, weight, bias)
+        x, weight, bias = _amp.cast_inputs("linear", x, weight, bias)
     _check_linear_args(x, weight, bias)
     return Linear.apply(x, weight, bias)
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from ..amp import autocast_state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import compare as _compare
 from . import shape as _shape
 from . import unary as _unary
 from ._util import axis_kwargs, normalize_axis
-from ..amp import autocast_state as _amp
 
 # ---- shared helpers ------------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ def sum(
 ) -> Tensor:
     """Sum over ``axis``; integer and bool inputs give int64 (like PyTorch)."""
     if _amp.active:
-        (x,) = _amp.cast_inputs('sum', x)
+        (x,) = _amp.cast_inputs("sum", x)
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "sum")
     return Sum.apply(x, axes, keepdims, dtype)
 
@@ -166,7 +166,7 @@ def mean(
 ) -> Tensor:
     """Arithmetic mean over ``axis`` of a floating point tensor."""
     if _amp.active:
-        (x,) = _amp.cast_inputs('mean', x)
+        (x,) = _amp.cast_inputs("mean", x)
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "mean")
     _require_float(x, "mean")
     return Mean.apply(x, axes, keepdims)
@@ -671,7 +671,7 @@ def norm(
     (number of non-zeros, not differentiable). The gradient of the 2-norm at 0 is 0.
     """
     if _amp.active:
-        (x,) = _amp.cast_inputs('norm', x)
+        (x,) = _amp.cast_inputs("norm", x)
     axes, keepdims = _reduction_axes(x, axis, dim, keepdims, keepdim, "norm")
     _require_float(x, "norm")
     order = _norm_order(ord, p)

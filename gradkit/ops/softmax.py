@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..amp import autocast_state as _amp
 from ..autograd.function import Function
 from ..backend.dtypes import as_dtype
 from ..tensor import Tensor
 from . import reduce as _reduce
 from . import unary as _unary
 from ._util import axis_kwargs, normalize_axis
-from ..amp import autocast_state as _amp
 
 
 def _forward(ctx: Any, x: Tensor, axis: int | None, primitive: str) -> Tensor:
@@ -90,7 +90,7 @@ def softmax(
     """exp(x) / sum(exp(x)) along ``axis`` (default -1; ``dim=`` accepted). Stable for huge
     logits: the row maximum is subtracted first. ``dtype=`` casts x before computing."""
     if _amp.active:
-        (x,) = _amp.cast_inputs('softmax', x)
+        (x,) = _amp.cast_inputs("softmax", x)
     if axis is None and dim is None:
         axis = -1
     x, axis = _prepare(x, axis, dim, dtype, "softmax")
@@ -103,7 +103,7 @@ def log_softmax(
     """x - log(sum(exp(x))) along ``axis`` (default -1; ``dim=`` accepted), computed without
     overflow or log(0) for huge or very negative logits."""
     if _amp.active:
-        (x,) = _amp.cast_inputs('log_softmax', x)
+        (x,) = _amp.cast_inputs("log_softmax", x)
     if axis is None and dim is None:
         axis = -1
     x, axis = _prepare(x, axis, dim, dtype, "log_softmax")

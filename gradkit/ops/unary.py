@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from ..amp import autocast_state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import records
-from ..amp import autocast_state as _amp
 
 
 def _fused(like: Tensor, data: Any) -> Tensor:
@@ -273,7 +273,7 @@ _tanh = _unary("tanh", "tanh")
 
 def exp(x: Tensor) -> Tensor:
     if _amp.active:
-        (x,) = _amp.cast_inputs('exp', x)
+        (x,) = _amp.cast_inputs("exp", x)
     return Exp.apply(x)
 
 
@@ -283,7 +283,7 @@ def expm1(x: Tensor) -> Tensor:
 
 def log(x: Tensor) -> Tensor:
     if _amp.active:
-        (x,) = _amp.cast_inputs('log', x)
+        (x,) = _amp.cast_inputs("log", x)
     return Log.apply(x)
 
 

@@ -63,8 +63,11 @@ CASES: dict[str, tuple[Any, list, dict]] = {
     "abs": (gk.abs, [("signed", (2, 3), *AWAY)], {}),
     "reciprocal": (gk.reciprocal, [("signed", (2, 3), *AWAY)], {}),
     # cast
-    "cast_roundtrip": (lambda a: a.to(gk.float32).to(gk.float64) * 1.0, [(2, 3)],
-                       {"eps": 1e-3, "atol": 1e-4, "rtol": 1e-3}),
+    "cast_roundtrip": (
+        lambda a: a.to(gk.float32).to(gk.float64) * 1.0,
+        [(2, 3)],
+        {"eps": 1e-3, "atol": 1e-4, "rtol": 1e-3},
+    ),
     "to_device": (lambda a: ToDevice.apply(a, a.device), [(2, 3)], {}),
     "clone": (lambda a: a.clone(), [(2, 3)], {}),
     # compare / selection
@@ -73,8 +76,11 @@ CASES: dict[str, tuple[Any, list, dict]] = {
     "maximum": (gk.maximum, [(2, 3), (3,)], {}),
     "minimum": (gk.minimum, [(2, 3), (2, 1)], {}),
     "clamp_scalars": (lambda a: gk.clamp(a, -0.5, 0.5), [(3, 4)], {}),
-    "clamp_tensors": (lambda a, lo, hi: gk.clamp(a, lo, hi - 3.0),
-                      [(3, 4), ((4,), -1.0, -0.5), ((4,), 3.5, 4.0)], {}),
+    "clamp_tensors": (
+        lambda a, lo, hi: gk.clamp(a, lo, hi - 3.0),
+        [(3, 4), ((4,), -1.0, -0.5), ((4,), 3.5, 4.0)],
+        {},
+    ),
     # reductions
     "sum_axis": (lambda a: gk.sum(a, axis=1), [(2, 3)], {}),
     "sum_all_keepdims": (lambda a: gk.sum(a, keepdims=True), [(2, 3)], {}),
@@ -98,8 +104,11 @@ CASES: dict[str, tuple[Any, list, dict]] = {
     "broadcast_to": (lambda a: gk.broadcast_to(a, (2, 3)), [(3,)], {}),
     "permute": (lambda a: gk.permute(a, (2, 0, 1)), [(2, 3, 2)], {}),
     "concat": (lambda a, b: gk.concat([a, b], axis=1), [(2, 2), (2, 3)], {}),
-    "concat_constant": (lambda a: gk.concat([a, gk.ones(2, 1, dtype=gk.float64)], axis=1),
-                        [(2, 2)], {}),
+    "concat_constant": (
+        lambda a: gk.concat([a, gk.ones(2, 1, dtype=gk.float64)], axis=1),
+        [(2, 2)],
+        {},
+    ),
     "stack": (lambda a, b: gk.stack([a, b], axis=1), [(2, 3), (2, 3)], {}),
     "split": (lambda a: gk.split(a, [1, 2], axis=1), [(2, 3)], {}),
     "unbind": (lambda a: gk.unbind(a, 1), [(2, 3)], {}),
@@ -111,15 +120,23 @@ CASES: dict[str, tuple[Any, list, dict]] = {
     # indexing
     "getitem_basic": (lambda a: a[1:, ::2], [(3, 4)], {}),
     "getitem_advanced": (lambda a: a[np.array([0, 2, 0])], [(3, 2)], {}),
-    "index_backward": (lambda g: IndexBackward.apply(g, (3, 2), (np.array([0, 2, 0]),)),
-                       [(3, 2)], {}),
+    "index_backward": (
+        lambda g: IndexBackward.apply(g, (3, 2), (np.array([0, 2, 0]),)),
+        [(3, 2)],
+        {},
+    ),
     "index_put": (lambda a, v: gk.index_put(a, (np.array([0, 2]),), v), [(3, 2), (2,)], {}),
     "index_put_accumulate": (
         lambda a, v: gk.index_put(a, (np.array([0, 2, 0]),), v, accumulate=True),
-        [(3, 2), (3, 2)], {}),
+        [(3, 2), (3, 2)],
+        {},
+    ),
     "gather": (lambda a: gk.gather(a, 1, np.array([[0, 2], [1, 1]])), [(2, 3)], {}),
-    "scatter_add": (lambda a, s: gk.scatter_add(a, 1, np.array([[0, 0], [2, 1]]), s),
-                    [(2, 3), (2, 2)], {}),
+    "scatter_add": (
+        lambda a, s: gk.scatter_add(a, 1, np.array([[0, 0], [2, 1]]), s),
+        [(2, 3), (2, 2)],
+        {},
+    ),
     # linear algebra
     "matmul": (gk.matmul, [(2, 3), (3, 2)], {}),
     "matmul_batched": (gk.matmul, [(2, 2, 3), (3, 2)], {}),
@@ -140,37 +157,63 @@ CASES: dict[str, tuple[Any, list, dict]] = {
     "elu": (F.elu, [("signed", (2, 3), *AWAY)], {}),
     "hardtanh": (F.hardtanh, [("signed", (2, 3), 0.2, 0.8)], {}),
     # nn.functional
-    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
-               [(1, 2, 4, 4), (3, 2, 3, 3), (3,)], {}),
+    "conv2d": (
+        lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+        [(1, 2, 4, 4), (3, 2, 3, 3), (3,)],
+        {},
+    ),
     "conv1d": (lambda x, w: F.conv1d(x, w, padding=1), [(1, 2, 5), (2, 2, 3)], {}),
-    "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2),
-                         [(1, 2, 2, 2), (2, 1, 2, 2)], {}),
+    "conv_transpose2d": (
+        lambda x, w: F.conv_transpose2d(x, w, stride=2),
+        [(1, 2, 2, 2), (2, 1, 2, 2)],
+        {},
+    ),
     "max_pool2d": (lambda x: F.max_pool2d(x, 2), [(1, 1, 4, 4)], {}),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2, stride=1), [(1, 2, 3, 3)], {}),
     "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (2, 1)), [(1, 1, 3, 3)], {}),
-    "batch_norm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                   [(3, 2, 2), (2,), (2,)], {}),
+    "batch_norm": (
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+        [(3, 2, 2), (2,), (2,)],
+        {},
+    ),
     "layer_norm": (lambda x, w, b: F.layer_norm(x, (3,), w, b), [(2, 3), (3,), (3,)], {}),
     "group_norm": (lambda x: F.group_norm(x, 2), [(1, 4, 2)], {}),
     "dropout": (_seeded_dropout, [(2, 3)], {}),
-    "embedding": (lambda w: F.embedding(np.array([[0, 2], [2, 1]]), w),
-                  [(3, 2)], {}),
+    "embedding": (lambda w: F.embedding(np.array([[0, 2], [2, 1]]), w), [(3, 2)], {}),
     "cross_entropy": (
-        lambda z: F.cross_entropy(z, _labels(0, 2, 1), weight=gk.tensor([0.5, 1.0, 2.0],
-                                  dtype=gk.float64), label_smoothing=0.1),
-        [(3, 3)], {}),
-    "cross_entropy_none": (lambda z: F.cross_entropy(z, _labels(1, -100), reduction="none"),
-                           [(2, 3)], {}),
+        lambda z: F.cross_entropy(
+            z,
+            _labels(0, 2, 1),
+            weight=gk.tensor([0.5, 1.0, 2.0], dtype=gk.float64),
+            label_smoothing=0.1,
+        ),
+        [(3, 3)],
+        {},
+    ),
+    "cross_entropy_none": (
+        lambda z: F.cross_entropy(z, _labels(1, -100), reduction="none"),
+        [(2, 3)],
+        {},
+    ),
     "cross_entropy_soft": (
         lambda z, t: F.cross_entropy(z, t, label_smoothing=0.2, reduction="sum"),
-        [(2, 3), ((2, 3), *POS)], {}),
+        [(2, 3), ((2, 3), *POS)],
+        {},
+    ),
     "nll_loss": (lambda z: F.nll_loss(gk.log_softmax(z, axis=1), _labels(2, 0)), [(2, 3)], {}),
     "mse_loss": (F.mse_loss, [(2, 3), (2, 3)], {}),
 }
 
 # reached only as part of a backward pass (forward over reverse: gradgradcheck covers them)
-SECOND_ORDER_ONLY = {"GeluSlope", "_ConvInputGrad", "_ConvWeightGrad", "_MaxPoolScatter",
-                     "_MaxPoolGather", "_AvgPoolTranspose", "_EmbeddingScatter"}
+SECOND_ORDER_ONLY = {
+    "GeluSlope",
+    "_ConvInputGrad",
+    "_ConvWeightGrad",
+    "_MaxPoolScatter",
+    "_MaxPoolGather",
+    "_AvgPoolTranspose",
+    "_EmbeddingScatter",
+}
 
 
 def make_inputs(specs: list, seed: int = 0) -> tuple:

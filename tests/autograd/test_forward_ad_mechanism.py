@@ -98,14 +98,17 @@ def test_matches_torch_forward_ad_in_float32() -> None:
 
     def f(lib, x, w):  # noqa: ANN001, ANN202
         h = lib.tanh(x @ w)
-        return lib.log_softmax(h * h.sum(-1, keepdim=True) if lib is torch else
-                               h * h.sum(-1, keepdims=True), -1)
+        return lib.log_softmax(
+            h * h.sum(-1, keepdim=True) if lib is torch else h * h.sum(-1, keepdims=True), -1
+        )
 
     with forward_ad.dual_level():
-        ours = forward_ad.unpack_dual(f(gk, forward_ad.make_dual(gk.tensor(x), gk.tensor(v)),
-                                        gk.tensor(w))).tangent
+        ours = forward_ad.unpack_dual(
+            f(gk, forward_ad.make_dual(gk.tensor(x), gk.tensor(v)), gk.tensor(w))
+        ).tangent
     with tfw.dual_level():
-        theirs = tfw.unpack_dual(f(torch, tfw.make_dual(torch.tensor(x), torch.tensor(v)),
-                                   torch.tensor(w))).tangent
+        theirs = tfw.unpack_dual(
+            f(torch, tfw.make_dual(torch.tensor(x), torch.tensor(v)), torch.tensor(w))
+        ).tangent
     assert ours.dtype == gk.float32
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5)

@@ -28,15 +28,22 @@ def _function_classes() -> dict[str, type]:
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
             for name, obj in vars(module).items():
-                if (inspect.isclass(obj) and issubclass(obj, Function) and obj is not Function
-                        and obj.__module__ == module.__name__):
+                if (
+                    inspect.isclass(obj)
+                    and issubclass(obj, Function)
+                    and obj is not Function
+                    and obj.__module__ == module.__name__
+                ):
                     found[f"{module.__name__}.{name}"] = obj
     return found
 
 
 def test_every_function_has_a_jvp_rule() -> None:
-    missing = [name for name, cls in _function_classes().items()
-               if getattr(cls, "jvp", None) is None and cls.__name__ not in NO_RULE_NEEDED]
+    missing = [
+        name
+        for name, cls in _function_classes().items()
+        if getattr(cls, "jvp", None) is None and cls.__name__ not in NO_RULE_NEEDED
+    ]
     assert not missing, f"Functions without a forward-mode (jvp) rule: {missing}"
     assert len(_function_classes()) > 60  # the walk really found the op families
 

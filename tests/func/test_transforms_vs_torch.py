@@ -78,8 +78,10 @@ def test_grad_argnums_tuple_and_has_aux() -> None:
     _close(gx, tx)
     _close(gy, ty)
     _close(aux, t_aux)
-    _close(gk.func.grad(_bind(two_args, gk), argnums=1)(_gk(X), _gk(Y)),
-           tfunc.grad(_bind(two_args, torch), argnums=1)(_th(X), _th(Y)))
+    _close(
+        gk.func.grad(_bind(two_args, gk), argnums=1)(_gk(X), _gk(Y)),
+        tfunc.grad(_bind(two_args, torch), argnums=1)(_th(X), _th(Y)),
+    )
 
 
 def test_vjp_with_tuple_outputs() -> None:
@@ -162,5 +164,7 @@ def test_compositions_agree() -> None:
     for outer in (gk.func.jacfwd, gk.func.jacrev):
         for inner in (gk.func.jacfwd, gk.func.jacrev):
             _close(outer(inner(f))(_gk(X)), reference)
-    _close(gk.func.jacfwd(gk.func.jacfwd(gk.func.grad(f)))(_gk(X)),
-           tfunc.jacfwd(tfunc.jacfwd(tfunc.grad(_bind(sin_exp, torch))))(_th(X)))
+    _close(
+        gk.func.jacfwd(gk.func.jacfwd(gk.func.grad(f)))(_gk(X)),
+        tfunc.jacfwd(tfunc.jacfwd(tfunc.grad(_bind(sin_exp, torch))))(_th(X)),
+    )

@@ -28,10 +28,10 @@ def _out_hw(x_shape, kernel, stride, padding, dilation):
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-@pytest.mark.parametrize(("x_shape", "kernel", "stride", "padding", "dilation"), GEOMETRIES,
-                         ids=IDS)
-def test_im2col_and_col2im_match_twin(executor, x_shape, kernel, stride, padding, dilation,
-                                      dtype):
+@pytest.mark.parametrize(
+    ("x_shape", "kernel", "stride", "padding", "dilation"), GEOMETRIES, ids=IDS
+)
+def test_im2col_and_col2im_match_twin(executor, x_shape, kernel, stride, padding, dilation, dtype):
     rng = np.random.default_rng(0)
     x = rng.normal(size=x_shape).astype(dtype)
     out_hw = _out_hw(x_shape, kernel, stride, padding, dilation)
@@ -43,8 +43,9 @@ def test_im2col_and_col2im_match_twin(executor, x_shape, kernel, stride, padding
     expected = twin.col2im(grad_cols, x_shape, *geometry)
     assert actual.dtype == expected.dtype and actual.shape == expected.shape
     if dtype == np.float16:  # the twin accumulates in float16, the kernel in float32
-        np.testing.assert_allclose(actual.astype(np.float32), expected.astype(np.float32),
-                                   rtol=5e-3, atol=5e-3)
+        np.testing.assert_allclose(
+            actual.astype(np.float32), expected.astype(np.float32), rtol=5e-3, atol=5e-3
+        )
     else:  # the same additions in the same order
         np.testing.assert_array_equal(actual, expected)
 
@@ -65,14 +66,15 @@ def test_non_contiguous_input_and_empty_batch(executor):
     x = np.random.default_rng(2).normal(size=(3, 5, 6, 2)).astype(np.float32).transpose(3, 0, 1, 2)
     assert not x.flags.c_contiguous
     geometry = ((2, 2), (1, 1), ((1, 0), (0, 1)), (1, 1), (5, 6))
-    np.testing.assert_array_equal(kernels.im2col(x, *geometry, runtime=executor),
-                                  twin.im2col(x, *geometry))
+    np.testing.assert_array_equal(
+        kernels.im2col(x, *geometry, runtime=executor), twin.im2col(x, *geometry)
+    )
     empty = np.zeros((0, 3, 4, 4), np.float32)
-    cols = kernels.im2col(empty, (3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), (2, 2),
-                          runtime=executor)
+    cols = kernels.im2col(empty, (3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), (2, 2), runtime=executor)
     assert cols.shape == (27, 0)
-    back = kernels.col2im(cols, empty.shape, (3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), (2, 2),
-                          runtime=executor)
+    back = kernels.col2im(
+        cols, empty.shape, (3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), (2, 2), runtime=executor
+    )
     assert back.shape == empty.shape
 
 
@@ -84,8 +86,9 @@ def test_convolution_matches_twin_and_pytorch(executor, groups):
     weight = rng.normal(size=(6, 4 // groups, 3, 3))
     bias = rng.normal(size=6)
     stride, padding, dilation = (2, 1), ((1, 1), (2, 2)), (1, 2)
-    y, cols = kernels.conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
-                                     runtime=executor)
+    y, cols = kernels.conv2d_forward(
+        x, weight, bias, stride, padding, dilation, groups, runtime=executor
+    )
     y_twin, _ = twin.conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
     np.testing.assert_allclose(y, y_twin, rtol=1e-12, atol=1e-12)
     tx = torch.tensor(x, requires_grad=True)
@@ -94,12 +97,15 @@ def test_convolution_matches_twin_and_pytorch(executor, groups):
     np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
     g = rng.normal(size=y.shape)
     ty.backward(torch.tensor(g))
-    grad_x = kernels.conv2d_backward_input(g, weight, x.shape, stride, padding, dilation, groups,
-                                           runtime=executor)
-    grad_w = kernels.conv2d_backward_weight(x, g, weight.shape, stride, padding, dilation,
-                                            groups, cols, runtime=executor)
-    grad_w_recomputed = kernels.conv2d_backward_weight(x, g, weight.shape, stride, padding,
-                                                       dilation, groups, runtime=executor)
+    grad_x = kernels.conv2d_backward_input(
+        g, weight, x.shape, stride, padding, dilation, groups, runtime=executor
+    )
+    grad_w = kernels.conv2d_backward_weight(
+        x, g, weight.shape, stride, padding, dilation, groups, cols, runtime=executor
+    )
+    grad_w_recomputed = kernels.conv2d_backward_weight(
+        x, g, weight.shape, stride, padding, dilation, groups, runtime=executor
+    )
     np.testing.assert_allclose(grad_x, tx.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(grad_w, tw.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_array_equal(grad_w, grad_w_recomputed)
@@ -107,5 +113,12 @@ def test_convolution_matches_twin_and_pytorch(executor, groups):
 
 def test_rejects_integer_input(executor):
     with pytest.raises(TypeError, match="im2col: x must have dtype"):
-        kernels.im2col(np.zeros((1, 1, 3, 3), np.int32), (1, 1), (1, 1), ((0, 0), (0, 0)),
-                       (1, 1), (3, 3), runtime=executor)
+        kernels.im2col(
+            np.zeros((1, 1, 3, 3), np.int32),
+            (1, 1),
+            (1, 1),
+            ((0, 0), (0, 0)),
+            (1, 1),
+            (3, 3),
+            runtime=executor,
+        )

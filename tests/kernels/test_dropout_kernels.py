@@ -13,8 +13,10 @@ from gradkit.testing.cuda_executor import CpuExecutorRuntime
 
 def test_philox_matches_the_published_known_answers(executor):
     # Random123's kat_vectors for philox4x32_10 (independent of our twin).
-    counters = np.array([[0, 0, 0, 0], [0xFFFFFFFF] * 4,
-                         [0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344]], np.uint32)
+    counters = np.array(
+        [[0, 0, 0, 0], [0xFFFFFFFF] * 4, [0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344]],
+        np.uint32,
+    )
     keys = [(0, 0), (0xFFFFFFFF, 0xFFFFFFFF), (0xA4093822, 0x299F31D0)]
     expected = [
         [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8],

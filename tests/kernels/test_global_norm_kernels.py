@@ -62,11 +62,13 @@ def test_non_contiguous_inputs_and_nonfinite_values(executor):
     strided = _arrays([(40, 30)], [np.float64])[0].T[::3]
     norm, _ = kernels.multi_tensor_l2norm([strided], 1.0, runtime=executor)
     np.testing.assert_allclose(norm, _exact([strided]), rtol=1e-12)
-    norm, coef = kernels.multi_tensor_l2norm([np.array([1.0, np.inf], np.float32)], 1.0,
-                                             runtime=executor)
+    norm, coef = kernels.multi_tensor_l2norm(
+        [np.array([1.0, np.inf], np.float32)], 1.0, runtime=executor
+    )
     assert np.isinf(norm) and coef == 0
-    norm, coef = kernels.multi_tensor_l2norm([np.array([np.nan], np.float32)], 1.0,
-                                             runtime=executor)
+    norm, coef = kernels.multi_tensor_l2norm(
+        [np.array([np.nan], np.float32)], 1.0, runtime=executor
+    )
     assert np.isnan(norm) and np.isnan(coef)
     twin_norm, twin_coef = twin.multi_tensor_l2norm([np.array([np.nan], np.float32)], 1.0)
     assert np.isnan(twin_norm) and np.isnan(twin_coef)
@@ -74,5 +76,6 @@ def test_non_contiguous_inputs_and_nonfinite_values(executor):
 
 def test_rejects_integer_tensors(executor):
     with pytest.raises(TypeError, match=r"multi_tensor_l2norm: arrays\[1\] must have dtype"):
-        kernels.multi_tensor_l2norm([np.ones(2, np.float32), np.ones(2, np.int64)], 1.0,
-                                    runtime=executor)
+        kernels.multi_tensor_l2norm(
+            [np.ones(2, np.float32), np.ones(2, np.int64)], 1.0, runtime=executor
+        )

@@ -30,8 +30,9 @@ AVG_GEOMETRIES = [  # (x shape, kernel, stride, padding, ceil_mode, count_includ
 def _exact_or_close(actual, expected) -> None:
     assert actual.dtype == expected.dtype and actual.shape == expected.shape
     if actual.dtype == np.float16:  # the twin accumulates in float16, the kernels in float32
-        np.testing.assert_allclose(actual.astype(np.float32), expected.astype(np.float32),
-                                   rtol=4e-3, atol=4e-3)
+        np.testing.assert_allclose(
+            actual.astype(np.float32), expected.astype(np.float32), rtol=4e-3, atol=4e-3
+        )
     else:
         np.testing.assert_array_equal(actual, expected)
 
@@ -60,10 +61,10 @@ def test_max_pooling_matches_twin(executor, geometry, dtype):
         twin.max_pool2d_gather(grad_in, offsets_twin, *args),
     )
     np.testing.assert_array_equal(
-        kernels.max_pool2d_flat_indices(offsets, x_shape[-2:], kernel, stride, padding,
-                                        dilation, runtime=executor),
-        twin.max_pool2d_flat_indices(offsets_twin, x_shape[-2:], kernel, stride, padding,
-                                     dilation),
+        kernels.max_pool2d_flat_indices(
+            offsets, x_shape[-2:], kernel, stride, padding, dilation, runtime=executor
+        ),
+        twin.max_pool2d_flat_indices(offsets_twin, x_shape[-2:], kernel, stride, padding, dilation),
     )
 
 
@@ -85,8 +86,7 @@ def test_max_pooling_agrees_with_pytorch(executor):
     args = ((3, 2), (2, 1), (1, 1), (1, 2), True)
     y, offsets = kernels.max_pool2d_forward(x, *args, runtime=executor)
     t = torch.tensor(x, requires_grad=True)
-    ty, indices = torch.nn.functional.max_pool2d(t, *args[:4], ceil_mode=True,
-                                                 return_indices=True)
+    ty, indices = torch.nn.functional.max_pool2d(t, *args[:4], ceil_mode=True, return_indices=True)
     np.testing.assert_array_equal(y, ty.detach().numpy())
     np.testing.assert_array_equal(
         kernels.max_pool2d_flat_indices(offsets, (9, 7), *args[:4], runtime=executor),
@@ -96,7 +96,9 @@ def test_max_pooling_agrees_with_pytorch(executor):
     ty.backward(torch.tensor(g))
     np.testing.assert_allclose(
         kernels.max_pool2d_backward(g, offsets, x.shape, *args, runtime=executor),
-        t.grad.numpy(), rtol=1e-12, atol=1e-12,
+        t.grad.numpy(),
+        rtol=1e-12,
+        atol=1e-12,
     )
 
 
@@ -126,21 +128,28 @@ def test_avg_pooling_agrees_with_pytorch(executor):
     np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-12)
     g = np.random.default_rng(5).normal(size=y.shape)
     ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(kernels.avg_pool2d_backward(g, x.shape, *args, runtime=executor),
-                               t.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        kernels.avg_pool2d_backward(g, x.shape, *args, runtime=executor),
+        t.grad.numpy(),
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
 def test_non_contiguous_and_empty_inputs(executor):
     x = np.random.default_rng(6).normal(size=(6, 6, 2, 3)).astype(np.float32).transpose(2, 3, 0, 1)
     assert not x.flags.c_contiguous
     args = ((2, 2), (2, 2), (0, 0), (1, 1), False)
-    np.testing.assert_array_equal(kernels.max_pool2d_forward(x, *args, runtime=executor)[0],
-                                  twin.max_pool2d_forward(x, *args)[0])
+    np.testing.assert_array_equal(
+        kernels.max_pool2d_forward(x, *args, runtime=executor)[0],
+        twin.max_pool2d_forward(x, *args)[0],
+    )
     empty = np.zeros((0, 3, 4, 4), np.float32)
     y, offsets = kernels.max_pool2d_forward(empty, *args, runtime=executor)
     assert y.shape == offsets.shape == (0, 3, 2, 2)
-    avg = kernels.avg_pool2d_forward(empty, (2, 2), (2, 2), (0, 0), False, True, None,
-                                     runtime=executor)
+    avg = kernels.avg_pool2d_forward(
+        empty, (2, 2), (2, 2), (0, 0), False, True, None, runtime=executor
+    )
     assert avg.shape == (0, 3, 2, 2)
 
 
@@ -149,11 +158,21 @@ def test_separable_apply_matches_twin(executor):
     x = rng.normal(size=(2, 3, 7, 5)).astype(np.float32)
     rows = twin.adaptive_pool_matrix(7, 3, np.dtype(np.float32))
     cols = twin.adaptive_pool_matrix(5, 2, np.dtype(np.float32))
-    np.testing.assert_allclose(kernels.separable_apply(x, rows, cols, runtime=executor),
-                               twin.separable_apply(x, rows, cols), rtol=1e-6)
+    np.testing.assert_allclose(
+        kernels.separable_apply(x, rows, cols, runtime=executor),
+        twin.separable_apply(x, rows, cols),
+        rtol=1e-6,
+    )
 
 
 def test_rejects_integer_input(executor):
     with pytest.raises(TypeError, match="max_pool2d_forward: x must have dtype"):
-        kernels.max_pool2d_forward(np.zeros((1, 1, 2, 2), np.int64), (1, 1), (1, 1), (0, 0),
-                                   (1, 1), False, runtime=executor)
+        kernels.max_pool2d_forward(
+            np.zeros((1, 1, 2, 2), np.int64),
+            (1, 1),
+            (1, 1),
+            (0, 0),
+            (1, 1),
+            False,
+            runtime=executor,
+        )

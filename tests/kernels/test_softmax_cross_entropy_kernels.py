@@ -128,13 +128,16 @@ def test_label_out_of_range_gives_nan_not_a_crash(executor):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_loss_and_gradient_agree_with_pytorch(executor, weighted):
     torch = pytest.importorskip("torch")
-    logits, labels, weight = _problem(11, 6, np.float64, ignore_index=-1, seed=5,
-                                      weighted=weighted)
+    logits, labels, weight = _problem(11, 6, np.float64, ignore_index=-1, seed=5, weighted=weighted)
     smoothing = 0.2
     t = torch.tensor(logits, requires_grad=True)
     loss = torch.nn.functional.cross_entropy(
-        t, torch.tensor(labels), weight=None if weight is None else torch.tensor(weight),
-        ignore_index=-1, label_smoothing=smoothing, reduction="sum",
+        t,
+        torch.tensor(labels),
+        weight=None if weight is None else torch.tensor(weight),
+        ignore_index=-1,
+        label_smoothing=smoothing,
+        reduction="sum",
     )
     loss.backward()
     nll, smooth, log_probs = kernels.softmax_cross_entropy_forward(
@@ -143,7 +146,13 @@ def test_loss_and_gradient_agree_with_pytorch(executor, weighted):
     a, b = 1.0 - smoothing, smoothing / 6
     np.testing.assert_allclose((nll * a + smooth * b).sum(), loss.item(), rtol=1e-12)
     grad = kernels.softmax_cross_entropy_backward(
-        log_probs, labels, weight, -1, np.float64(a), np.float64(b), np.float64,
+        log_probs,
+        labels,
+        weight,
+        -1,
+        np.float64(a),
+        np.float64(b),
+        np.float64,
         runtime=executor,
     )
     np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-10, atol=1e-13)
@@ -155,15 +164,15 @@ def test_soft_targets_match_twin(executor, dtype):
     logits = rng.normal(size=(7, 9)).astype(dtype)
     target = rng.dirichlet(np.ones(9), size=7).astype(dtype)
     weight = rng.uniform(0.5, 1.5, size=9).astype(dtype)
-    losses, log_probs = kernels.soft_cross_entropy_forward(logits, target, weight,
-                                                           runtime=executor)
+    losses, log_probs = kernels.soft_cross_entropy_forward(logits, target, weight, runtime=executor)
     expected_losses, expected_log_probs = twin.soft_cross_entropy_forward(logits, target, weight)
     _close(losses, expected_losses)
     _close(log_probs, expected_log_probs)
     scale = rng.uniform(size=7).astype(log_probs.dtype)
     _close(
-        kernels.soft_cross_entropy_backward(log_probs, target, weight, scale, dtype,
-                                            runtime=executor),
+        kernels.soft_cross_entropy_backward(
+            log_probs, target, weight, scale, dtype, runtime=executor
+        ),
         twin.soft_cross_entropy_backward(log_probs, target, weight, scale, dtype),
         OUT_TOLERANCES,
     )
@@ -172,16 +181,25 @@ def test_soft_targets_match_twin(executor, dtype):
 def test_bad_arguments_name_the_op(executor):
     logits = np.zeros((3, 4), np.float32)
     with pytest.raises(ValueError, match=r"softmax_cross_entropy_forward: expected labels of"):
-        kernels.softmax_cross_entropy_forward(logits, np.zeros(2, np.int64), None, -100, 0.0,
-                                              runtime=executor)
+        kernels.softmax_cross_entropy_forward(
+            logits, np.zeros(2, np.int64), None, -100, 0.0, runtime=executor
+        )
     with pytest.raises(TypeError, match="softmax_cross_entropy_forward: expected integer"):
-        kernels.softmax_cross_entropy_forward(logits, np.zeros(3), None, -100, 0.0,
-                                              runtime=executor)
+        kernels.softmax_cross_entropy_forward(
+            logits, np.zeros(3), None, -100, 0.0, runtime=executor
+        )
     with pytest.raises(ValueError, match="expected a class weight of shape"):
-        kernels.softmax_cross_entropy_forward(logits, np.zeros(3, np.int64),
-                                              np.ones(5, np.float32), -100, 0.0,
-                                              runtime=executor)
+        kernels.softmax_cross_entropy_forward(
+            logits, np.zeros(3, np.int64), np.ones(5, np.float32), -100, 0.0, runtime=executor
+        )
     with pytest.raises(ValueError, match=r"softmax_cross_entropy_backward: expected \(N, C\)"):
-        kernels.softmax_cross_entropy_backward(np.zeros(3, np.float32), np.zeros(3, np.int64),
-                                               None, -100, 1.0, 0.0, np.float32,
-                                               runtime=executor)
+        kernels.softmax_cross_entropy_backward(
+            np.zeros(3, np.float32),
+            np.zeros(3, np.int64),
+            None,
+            -100,
+            1.0,
+            0.0,
+            np.float32,
+            runtime=executor,
+        )

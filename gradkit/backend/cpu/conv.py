@@ -42,14 +42,66 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: 
     return as_strided(xp, shape, strides, writeable=False)
 
 
+def _columns(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, out_hw: Pair
+) -> np.ndarray:
+    """x (N, C, H, W) -> per-sample columns (N, C*kh*kw, Ho*Wo) (a fresh contiguous array).
+
+    Sample-major, so the GEMMs read and write NCHW arrays as they are (no transposes)."""
+    n, c = x.shape[:2]
+    win = windows(_padded(x, padding), kernel, stride, dilation, out_hw)  # N C kh kw Ho Wo
+    return np.ascontiguousarray(win).reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
+
+
+def _clipped(size: int, pad: int, offset: int, stride: int, out: int) -> tuple[slice, slice]:
+    """(input slice, output slice) of the outputs whose window tap ``offset`` lands inside an
+    input of length ``size`` (not in its padding)."""
+    start = offset - pad  # input position of output 0's tap
+    first = max(0, -(start // stride)) if start < 0 else 0
+    last = min(out, (size - start + stride - 1) // stride)  # one past
+    if last <= first:
+        return slice(0, 0), slice(0, 0)
+    begin = start + first * stride
+    return slice(begin, begin + (last - first - 1) * stride + 1, stride), slice(first, last)
+
+
+def _add_columns(
+    cols: np.ndarray,
+    x_shape: tuple,
+    kernel: Pair,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    out_hw: Pair,
+) -> np.ndarray:
+    """The adjoint of _columns: per-sample columns (N, C*kh*kw, Ho*Wo) summed into x (N, C, H, W).
+
+    One strided add per window tap, straight into the output: taps that land in the padding
+    are clipped away instead of being summed into a padded buffer and cropped."""
+    n, c, h, w = x_shape
+    kh, kw = kernel
+    ho, wo = out_hw
+    out = np.zeros((n, c, h, w), dtype=cols.dtype)
+    blocks = cols.reshape(n, c, kh, kw, ho, wo)
+    for i in range(kh):
+        rows, out_rows = _clipped(h, padding[0][0], i * dilation[0], stride[0], ho)
+        if rows.stop == 0:
+            continue
+        for j in range(kw):
+            cols_in, out_cols = _clipped(w, padding[1][0], j * dilation[1], stride[1], wo)
+            if cols_in.stop == 0:
+                continue
+            out[:, :, rows, cols_in] += blocks[:, :, i, j, out_rows, out_cols]
+    return out
+
+
 def im2col(
     x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, out_hw: Pair
 ) -> np.ndarray:
-    """x (N, C, H, W) -> columns (C*kh*kw, N*Ho*Wo) (a fresh contiguous array)."""
-    n, c = x.shape[:2]
-    win = windows(_padded(x, padding), kernel, stride, dilation, out_hw)  # N C kh kw Ho Wo
-    cols = np.ascontiguousarray(win.transpose(1, 2, 3, 0, 4, 5))
-    return cols.reshape(c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1])
+    """x (N, C, H, W) -> columns (C*kh*kw, N*Ho*Wo), channel-major (the layout of the CUDA
+    kernel's; the CPU convolutions use the sample-major one)."""
+    cols = _columns(x, kernel, stride, padding, dilation, out_hw)
+    return np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(cols.shape[1], -1)
 
 
 def col2im(
@@ -62,31 +114,9 @@ def col2im(
     out_hw: Pair,
 ) -> np.ndarray:
     """The adjoint of im2col: columns (C*kh*kw, N*Ho*Wo) summed back into x (N, C, H, W)."""
-    n, c, h, w = x_shape
-    (top, bottom), (left, right) = padding
-    kh, kw = kernel
-    ho, wo = out_hw
-    # Windows may reach past the padded input when the geometry is uneven (conv_transpose's
-    # output_padding); size the buffer for them and crop afterwards.
-    hp = max(h + top + bottom, (ho - 1) * stride[0] + dilation[0] * (kh - 1) + 1)
-    wp = max(w + left + right, (wo - 1) * stride[1] + dilation[1] * (kw - 1) + 1)
-    buf = np.zeros((c, n, hp, wp), dtype=cols.dtype)
-    blocks = cols.reshape(c, kh, kw, n, ho, wo)
-    h_span = stride[0] * (ho - 1) + 1
-    w_span = stride[1] * (wo - 1) + 1
-    for i in range(kh):
-        r = i * dilation[0]
-        for j in range(kw):
-            s = j * dilation[1]
-            buf[:, :, r : r + h_span : stride[0], s : s + w_span : stride[1]] += blocks[:, i, j]
-    return np.ascontiguousarray(buf[:, :, top : top + h, left : left + w].transpose(1, 0, 2, 3))
-
-
-def _grouped_matmul(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
-    """(G*M, K) @ (G*K', ...)-style product, one GEMM per group: a (G, M, K) @ b (G, K, L)."""
-    if groups == 1:
-        return a[0] @ b[0]
-    return np.matmul(a, b).reshape(-1, b.shape[-1])
+    n = x_shape[0]
+    per_sample = cols.reshape(cols.shape[0], n, -1).transpose(1, 0, 2)
+    return _add_columns(per_sample, x_shape, kernel, stride, padding, dilation, out_hw)
 
 
 def conv2d_forward(
@@ -101,20 +131,21 @@ def conv2d_forward(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """y (N, O, Ho, Wo) = conv(x (N, C, H, W), weight (O, C/groups, kh, kw)) + bias (O,).
 
-    Returns (y, cols); cols (the im2col matrix) lets the weight gradient skip a second im2col.
+    Returns (y, cols); cols (this backend's per-sample column matrix) lets the weight gradient
+    skip a second im2col.
     """
     n, c, h, w = x.shape
     o, cg, kh, kw = weight.shape
     ho = conv_output_size(h, padding[0], kh, stride[0], dilation[0])
     wo = conv_output_size(w, padding[1], kw, stride[1], dilation[1])
-    cols = im2col(x, (kh, kw), stride, padding, dilation, (ho, wo))
-    k = cg * kh * kw
-    y = _grouped_matmul(
-        weight.reshape(groups, o // groups, k), cols.reshape(groups, k, n * ho * wo), groups
-    )
+    cols = _columns(x, (kh, kw), stride, padding, dilation, (ho, wo))
+    k, length = cg * kh * kw, ho * wo
+    # one GEMM per sample and group, written in place in the (N, O, Ho*Wo) output
+    y = np.matmul(
+        weight.reshape(groups, o // groups, k), cols.reshape(n, groups, k, length)
+    ).reshape(n, o, ho, wo)
     if bias is not None:
-        y += bias.reshape(o, 1)
-    y = np.ascontiguousarray(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
+        y += bias.reshape(o, 1, 1)
     return y, (cols if keep_columns else None)
 
 
@@ -131,10 +162,9 @@ def conv2d_backward_input(
     n, o, ho, wo = grad_out.shape
     _, cg, kh, kw = weight.shape
     og, k = o // groups, cg * kh * kw
-    g = np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(groups, og, n * ho * wo)
     w_t = weight.reshape(groups, og, k).transpose(0, 2, 1)
-    cols = _grouped_matmul(w_t, g, groups)
-    return col2im(cols, x_shape, (kh, kw), stride, padding, dilation, (ho, wo))
+    cols = np.matmul(w_t, grad_out.reshape(n, groups, og, ho * wo))  # (N, G, k, L)
+    return _add_columns(cols, x_shape, (kh, kw), stride, padding, dilation, (ho, wo))
 
 
 def conv2d_backward_weight(
@@ -147,13 +177,13 @@ def conv2d_backward_weight(
     groups: int,
     cols: np.ndarray | None = None,
 ) -> np.ndarray:
-    """d(loss)/dweight of conv2d: grad_out (O, N*L) @ cols^T, per group. Pass the forward's
-    ``cols`` to skip the im2col of x."""
+    """d(loss)/dweight of conv2d: sum over samples of grad_out (O, L) @ cols^T, per group.
+    Pass the forward's ``cols`` to skip the im2col of x."""
     n, o, ho, wo = grad_out.shape
     _, cg, kh, kw = weight_shape
     og, k = o // groups, cg * kh * kw
     if cols is None:
-        cols = im2col(x, (kh, kw), stride, padding, dilation, (ho, wo))
-    g = np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(groups, og, n * ho * wo)
-    c_t = cols.reshape(groups, k, n * ho * wo).transpose(0, 2, 1)
-    return _grouped_matmul(g, c_t, groups).reshape(weight_shape)
+        cols = _columns(x, (kh, kw), stride, padding, dilation, (ho, wo))
+    g = grad_out.reshape(n, groups, og, ho * wo)
+    c_t = cols.reshape(n, groups, k, ho * wo).transpose(0, 1, 3, 2)
+    return np.matmul(g, c_t).sum(axis=0).reshape(weight_shape)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .conv import Pair
+from .select import select_or_zero
 
 _OFFSET_DTYPE = np.dtype(np.int16)  # a window offset (i*kw + j); kernels stay far below 2**15
 
@@ -76,14 +77,34 @@ def max_pool2d_forward(
     """(y, offsets): the window maxima of x (..., H, W) and where in the window each was."""
     out_hw, buf_hw = _geometry(x.shape[-2:], kernel, stride, padding, dilation, ceil_mode)
     xp = _padded(x, padding, buf_hw, -np.inf)
-    y = None
-    offsets = np.zeros(x.shape[:-2] + out_hw, dtype=_OFFSET_DTYPE)
-    for k, (rows, cols) in _window_slices(kernel, stride, dilation, out_hw):
-        candidate = xp[..., rows, cols]
-        if y is None:
-            y = candidate.copy()
-            continue
-        better = (candidate > y) | np.isnan(candidate)  # NaN wins, like PyTorch
+    candidates = [
+        xp[..., rows, cols] for _, (rows, cols) in _window_slices(kernel, stride, dilation, out_hw)
+    ]
+    # Branch-free passes (masked copies/assignments branch on random data and cost ~10x more):
+    # the maximum, then the first offset holding it, as the largest of (window size - k) over
+    # the offsets k that hold it.
+    y = candidates[0].copy()
+    for candidate in candidates[1:]:
+        np.maximum(y, candidate, out=y)  # propagates NaN
+    if np.isnan(y).any():
+        return _max_pool2d_forward_nan(candidates, x.shape[:-2] + out_hw)
+    size = len(candidates)
+    rank = np.zeros(y.shape, dtype=_OFFSET_DTYPE)
+    code = np.empty(y.shape, dtype=_OFFSET_DTYPE)
+    for k, candidate in enumerate(candidates):
+        np.multiply(candidate == y, _OFFSET_DTYPE.type(size - k), out=code)
+        np.maximum(rank, code, out=rank)
+    np.subtract(_OFFSET_DTYPE.type(size), rank, out=rank)
+    return y, rank
+
+
+def _max_pool2d_forward_nan(candidates: list, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The reference scan, for inputs with NaN: a NaN wins (the last one in the window), like
+    PyTorch; otherwise the first maximum."""
+    y = candidates[0].copy()
+    offsets = np.zeros(out_shape, dtype=_OFFSET_DTYPE)
+    for k, candidate in enumerate(candidates[1:], start=1):
+        better = (candidate > y) | np.isnan(candidate)
         np.copyto(y, candidate, where=better)
         offsets[better] = k
     return y, offsets
@@ -102,9 +123,10 @@ def max_pool2d_backward(
     """Scatter grad_out (..., Ho, Wo) to where each maximum came from in x (..., H, W)."""
     out_hw, buf_hw = _geometry(x_shape[-2:], kernel, stride, padding, dilation, ceil_mode)
     buf = np.zeros(tuple(x_shape[:-2]) + buf_hw, dtype=grad_out.dtype)
-    zero = grad_out.dtype.type(0)
+    # Adding (not writing) even where windows do not overlap: 0.0 + (-0.0) is +0.0, like
+    # PyTorch's scatter-add.
     for k, (rows, cols) in _window_slices(kernel, stride, dilation, out_hw):
-        buf[..., rows, cols] += np.where(offsets == k, grad_out, zero)
+        buf[..., rows, cols] += select_or_zero(offsets == k, grad_out)
     h, w = x_shape[-2:]
     return np.ascontiguousarray(buf[..., padding[0] : padding[0] + h, padding[1] : padding[1] + w])
 

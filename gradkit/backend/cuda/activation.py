@@ -12,6 +12,7 @@ from gradkit.backend.cpu.activation_spec import (
     check_bias_args,
     check_forward_args,
 )
+from gradkit.backend.cuda.kernel_args import c_contiguous, resolve_runtime
 from gradkit.backend.cuda.launch import KernelRuntime, elementwise_geometry, launch
 
 KERNEL_FILE = "activation.cu"
@@ -57,8 +58,8 @@ def activation_forward(
     runtime: KernelRuntime | None = None,
 ):
     check_forward_args("activation_forward", x, kind)
-    runtime = _runtime(runtime)
-    x = _c_contiguous(runtime, x)
+    runtime = resolve_runtime(runtime)
+    x = c_contiguous(runtime, x)
     out = runtime.xp.empty_like(x)
     if x.size:
         launch(
@@ -83,10 +84,10 @@ def activation_backward(
     runtime: KernelRuntime | None = None,
 ):
     check_backward_args("activation_backward", grad_out, x, out, kind)
-    runtime = _runtime(runtime)
-    grad_out, x = _c_contiguous(runtime, grad_out), _c_contiguous(runtime, x)
+    runtime = resolve_runtime(runtime)
+    grad_out, x = c_contiguous(runtime, grad_out), c_contiguous(runtime, x)
     # Kinds that do not read `out` still need a valid pointer in its place.
-    out = x if out is None else _c_contiguous(runtime, out)
+    out = x if out is None else c_contiguous(runtime, out)
     grad_in = runtime.xp.empty_like(x)
     if x.size:
         launch(
@@ -117,8 +118,8 @@ def bias_activation_forward(
     runtime: KernelRuntime | None = None,
 ):
     check_bias_args("bias_activation_forward", x, bias, kind)
-    runtime = _runtime(runtime)
-    x, bias = _c_contiguous(runtime, x), _c_contiguous(runtime, bias)
+    runtime = resolve_runtime(runtime)
+    x, bias = c_contiguous(runtime, x), c_contiguous(runtime, bias)
     out = runtime.xp.empty_like(x)
     if x.size:
         cols = x.shape[-1]
@@ -148,16 +149,3 @@ def _kernel_params(
     if kind == "softplus":
         return np.float64(beta), np.float64(threshold)
     return np.float64(0.0), np.float64(0.0)
-
-
-def _runtime(runtime: KernelRuntime | None) -> KernelRuntime:
-    if runtime is not None:
-        return runtime
-    from gradkit.backend.cuda.cupy_runtime import default_runtime
-
-    return default_runtime()
-
-
-def _c_contiguous(runtime: KernelRuntime, array):
-    # Kernels index flat memory; a strided view would be read as if it were dense.
-    return array if array.flags.c_contiguous else runtime.xp.ascontiguousarray(array)

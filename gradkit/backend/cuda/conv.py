@@ -34,8 +34,9 @@ __all__ = [
 ]
 
 
-def _geometry_args(x_shape, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
-                   out_hw: Pair) -> tuple:
+def _geometry_args(
+    x_shape, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, out_hw: Pair
+) -> tuple:
     n, c, h, w = x_shape
     return tuple(
         np.int64(v)
@@ -43,8 +44,16 @@ def _geometry_args(x_shape, kernel: Pair, stride: Pair, padding: Padding, dilati
     )
 
 
-def im2col(x, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, out_hw: Pair, *,
-           runtime: KernelRuntime | None = None):
+def im2col(
+    x,
+    kernel: Pair,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    out_hw: Pair,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """x (N, C, H, W) -> columns (C*kh*kw, N*Ho*Wo) (a fresh contiguous array)."""
     check_float_dtype("im2col", "x", x)
     runtime = resolve_runtime(runtime)
@@ -56,14 +65,26 @@ def im2col(x, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, out_
             KERNEL_FILE,
             f"im2col<{c_type(x.dtype)}>",
             *elementwise_geometry(runtime, cols.size),
-            (c_contiguous(runtime, x), cols,
-             *_geometry_args(x.shape, kernel, stride, padding, dilation, out_hw)),
+            (
+                c_contiguous(runtime, x),
+                cols,
+                *_geometry_args(x.shape, kernel, stride, padding, dilation, out_hw),
+            ),
         )
     return cols
 
 
-def col2im(cols, x_shape: tuple, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
-           out_hw: Pair, *, runtime: KernelRuntime | None = None):
+def col2im(
+    cols,
+    x_shape: tuple,
+    kernel: Pair,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    out_hw: Pair,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """The adjoint of im2col: columns (C*kh*kw, N*Ho*Wo) summed back into x (N, C, H, W)."""
     check_float_dtype("col2im", "cols", cols)
     runtime = resolve_runtime(runtime)
@@ -74,8 +95,11 @@ def col2im(cols, x_shape: tuple, kernel: Pair, stride: Pair, padding: Padding, d
             KERNEL_FILE,
             f"col2im<{c_type(cols.dtype)}>",
             *elementwise_geometry(runtime, x.size),
-            (c_contiguous(runtime, cols), x,
-             *_geometry_args(x_shape, kernel, stride, padding, dilation, out_hw)),
+            (
+                c_contiguous(runtime, cols),
+                x,
+                *_geometry_args(x_shape, kernel, stride, padding, dilation, out_hw),
+            ),
         )
     return x
 
@@ -87,8 +111,18 @@ def _grouped_matmul(xp, a, b, groups: int):
     return xp.matmul(a, b).reshape(-1, b.shape[-1])
 
 
-def conv2d_forward(x, weight, bias, stride: Pair, padding: Padding, dilation: Pair, groups: int,
-                   keep_columns: bool = True, *, runtime: KernelRuntime | None = None):
+def conv2d_forward(
+    x,
+    weight,
+    bias,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    groups: int,
+    keep_columns: bool = True,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """y (N, O, Ho, Wo) = conv(x (N, C, H, W), weight (O, C/groups, kh, kw)) + bias (O,).
 
     Returns (y, cols); cols (the im2col matrix) lets the weight gradient skip a second im2col.
@@ -101,16 +135,26 @@ def conv2d_forward(x, weight, bias, stride: Pair, padding: Padding, dilation: Pa
     wo = conv_output_size(w, padding[1], kw, stride[1], dilation[1])
     cols = im2col(x, (kh, kw), stride, padding, dilation, (ho, wo), runtime=runtime)
     k = cg * kh * kw
-    y = _grouped_matmul(xp, weight.reshape(groups, o // groups, k),
-                        cols.reshape(groups, k, n * ho * wo), groups)
+    y = _grouped_matmul(
+        xp, weight.reshape(groups, o // groups, k), cols.reshape(groups, k, n * ho * wo), groups
+    )
     if bias is not None:
         y += bias.reshape(o, 1)
     y = xp.ascontiguousarray(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
     return y, (cols if keep_columns else None)
 
 
-def conv2d_backward_input(grad_out, weight, x_shape: tuple, stride: Pair, padding: Padding,
-                          dilation: Pair, groups: int, *, runtime: KernelRuntime | None = None):
+def conv2d_backward_input(
+    grad_out,
+    weight,
+    x_shape: tuple,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    groups: int,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """d(loss)/dx of conv2d: col2im(weight^T @ grad_out). Also conv_transpose2d's forward."""
     runtime = resolve_runtime(runtime)
     xp = runtime.xp
@@ -123,9 +167,18 @@ def conv2d_backward_input(grad_out, weight, x_shape: tuple, stride: Pair, paddin
     return col2im(cols, x_shape, (kh, kw), stride, padding, dilation, (ho, wo), runtime=runtime)
 
 
-def conv2d_backward_weight(x, grad_out, weight_shape: tuple, stride: Pair, padding: Padding,
-                           dilation: Pair, groups: int, cols=None, *,
-                           runtime: KernelRuntime | None = None):
+def conv2d_backward_weight(
+    x,
+    grad_out,
+    weight_shape: tuple,
+    stride: Pair,
+    padding: Padding,
+    dilation: Pair,
+    groups: int,
+    cols=None,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """d(loss)/dweight of conv2d: grad_out (O, N*L) @ cols^T, per group. Pass the forward's
     ``cols`` to skip the im2col of x."""
     runtime = resolve_runtime(runtime)

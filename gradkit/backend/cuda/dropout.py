@@ -68,8 +68,14 @@ def random_bits(count: int, seed: int, offset: int, *, runtime: KernelRuntime | 
     return out
 
 
-def dropout_mask(shape: tuple[int, ...], p: float, seed: int, offset: int, *,
-                 runtime: KernelRuntime | None = None):
+def dropout_mask(
+    shape: tuple[int, ...],
+    p: float,
+    seed: int,
+    offset: int,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """Boolean keep-mask of ``shape``: each element kept with probability 1 - p."""
     runtime = resolve_runtime(runtime)
     count = int(np.prod(shape, dtype=np.int64))
@@ -108,7 +114,12 @@ def dropout_forward(x, mask, p: float, *, runtime: KernelRuntime | None = None):
             KERNEL_FILE,
             f"dropout_apply<{c_type(x.dtype)}>",
             *elementwise_geometry(runtime, x.size),
-            (x, c_contiguous(runtime, mask.astype(np.bool_, copy=False)), out,
-             np.int64(x.size), acc(scale)),
+            (
+                x,
+                c_contiguous(runtime, mask.astype(np.bool_, copy=False)),
+                out,
+                np.int64(x.size),
+                acc(scale),
+            ),
         )
     return out

@@ -11,8 +11,12 @@ import numpy as np
 
 from gradkit.backend.cpu.global_norm import norm_dtype
 from gradkit.backend.cuda import multi_tensor
-from gradkit.backend.cuda.kernel_args import c_contiguous, c_type, check_float_dtype
-from gradkit.backend.cuda.kernel_args import resolve_runtime
+from gradkit.backend.cuda.kernel_args import (
+    c_contiguous,
+    c_type,
+    check_float_dtype,
+    resolve_runtime,
+)
 from gradkit.backend.cuda.launch import KernelRuntime, launch
 
 KERNEL_FILE = "global_norm.cu"
@@ -62,8 +66,13 @@ def multi_tensor_l2norm(
             f"sum_of_squares<{c_type(dtype)}, {c_type(acc)}>",
             grid,
             block,
-            (meta, np.int32(len(group)), np.int64(chunks), np.int64(multi_tensor.CHUNK_SIZE),
-             partials[position : position + grid[0]]),
+            (
+                meta,
+                np.int32(len(group)),
+                np.int64(chunks),
+                np.int64(multi_tensor.CHUNK_SIZE),
+                partials[position : position + grid[0]],
+            ),
         )
         position += grid[0]
     norm = xp.empty((), dtype=acc)

@@ -15,12 +15,22 @@ def manifest() -> dict[str, tuple[str, ...]]:
         conv,
         dropout,
         global_norm,
+        normalization,
         pooling,
         softmax,
         softmax_cross_entropy,
     )
 
-    families = (activation, softmax, softmax_cross_entropy, dropout, conv, pooling, global_norm)
+    families = (
+        activation,
+        softmax,
+        softmax_cross_entropy,
+        dropout,
+        conv,
+        pooling,
+        global_norm,
+        normalization,
+    )
     from gradkit.backend.cuda import amp, optimizer  # fused optimizers and loss scaling
 
     families = (*families, optimizer, amp)

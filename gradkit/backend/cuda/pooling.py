@@ -42,8 +42,9 @@ __all__ = [
 ]
 
 
-def _out_hw(x_hw, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-            ceil_mode: bool) -> tuple[int, int]:
+def _out_hw(
+    x_hw, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceil_mode: bool
+) -> tuple[int, int]:
     return tuple(
         pool_output_size(x_hw[a], kernel[a], stride[a], padding[a], dilation[a], ceil_mode)
         for a in (0, 1)
@@ -60,12 +61,25 @@ def _i64(*values) -> tuple:
 
 def _launch(runtime, function: str, dtype, total: int, args: tuple) -> None:
     if total:
-        launch(runtime, KERNEL_FILE, f"{function}<{c_type(dtype)}>",
-               *elementwise_geometry(runtime, total), args)
+        launch(
+            runtime,
+            KERNEL_FILE,
+            f"{function}<{c_type(dtype)}>",
+            *elementwise_geometry(runtime, total),
+            args,
+        )
 
 
-def max_pool2d_forward(x, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-                       ceil_mode: bool, *, runtime: KernelRuntime | None = None):
+def max_pool2d_forward(
+    x,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    ceil_mode: bool,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """(y, offsets): the window maxima of x (..., H, W) and where in the window each was."""
     check_float_dtype("max_pool2d_forward", "x", x)
     runtime = resolve_runtime(runtime)
@@ -73,43 +87,104 @@ def max_pool2d_forward(x, kernel: Pair, stride: Pair, padding: Pair, dilation: P
     out_hw = _out_hw((h, w), kernel, stride, padding, dilation, ceil_mode)
     y = runtime.xp.empty(x.shape[:-2] + out_hw, x.dtype)
     offsets = runtime.xp.empty(y.shape, OFFSET_DTYPE)
-    _launch(runtime, "max_pool2d_forward", x.dtype, y.size, (
-        c_contiguous(runtime, x), y, offsets,
-        *_i64(_planes(x.shape), h, w, *out_hw, *kernel, *stride, *padding, *dilation)))
+    _launch(
+        runtime,
+        "max_pool2d_forward",
+        x.dtype,
+        y.size,
+        (
+            c_contiguous(runtime, x),
+            y,
+            offsets,
+            *_i64(_planes(x.shape), h, w, *out_hw, *kernel, *stride, *padding, *dilation),
+        ),
+    )
     return y, offsets
 
 
-def max_pool2d_backward(grad_out, offsets, x_shape: tuple, kernel: Pair, stride: Pair,
-                        padding: Pair, dilation: Pair, ceil_mode: bool, *,
-                        runtime: KernelRuntime | None = None):
+def max_pool2d_backward(
+    grad_out,
+    offsets,
+    x_shape: tuple,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    ceil_mode: bool,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """Scatter grad_out (..., Ho, Wo) to where each maximum came from in x (..., H, W)."""
     check_float_dtype("max_pool2d_backward", "grad_out", grad_out)
     runtime = resolve_runtime(runtime)
     h, w = x_shape[-2:]
     out_hw = tuple(grad_out.shape[-2:])
     grad_in = runtime.xp.empty(tuple(x_shape), grad_out.dtype)
-    _launch(runtime, "max_pool2d_backward", grad_out.dtype, grad_in.size, (
-        c_contiguous(runtime, grad_out), _offsets(runtime, offsets), grad_in,
-        *_i64(_planes(x_shape), h, w, *out_hw, *kernel, *stride, *padding, *dilation)))
+    _launch(
+        runtime,
+        "max_pool2d_backward",
+        grad_out.dtype,
+        grad_in.size,
+        (
+            c_contiguous(runtime, grad_out),
+            _offsets(runtime, offsets),
+            grad_in,
+            *_i64(_planes(x_shape), h, w, *out_hw, *kernel, *stride, *padding, *dilation),
+        ),
+    )
     return grad_in
 
 
-def max_pool2d_gather(grad_in, offsets, kernel: Pair, stride: Pair, padding: Pair,
-                      dilation: Pair, ceil_mode: bool, *, runtime: KernelRuntime | None = None):
+def max_pool2d_gather(
+    grad_in,
+    offsets,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    ceil_mode: bool,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """The adjoint of max_pool2d_backward: pick grad_in (..., H, W) at each window's maximum."""
     check_float_dtype("max_pool2d_gather", "grad_in", grad_in)
     runtime = resolve_runtime(runtime)
     h, w = grad_in.shape[-2:]
     out = runtime.xp.empty(offsets.shape, grad_in.dtype)
-    _launch(runtime, "max_pool2d_gather", grad_in.dtype, out.size, (
-        c_contiguous(runtime, grad_in), _offsets(runtime, offsets), out,
-        *_i64(_planes(grad_in.shape), h, w, *offsets.shape[-2:], kernel[1], *stride, *padding,
-              *dilation)))
+    _launch(
+        runtime,
+        "max_pool2d_gather",
+        grad_in.dtype,
+        out.size,
+        (
+            c_contiguous(runtime, grad_in),
+            _offsets(runtime, offsets),
+            out,
+            *_i64(
+                _planes(grad_in.shape),
+                h,
+                w,
+                *offsets.shape[-2:],
+                kernel[1],
+                *stride,
+                *padding,
+                *dilation,
+            ),
+        ),
+    )
     return out
 
 
-def max_pool2d_flat_indices(offsets, x_hw: Pair, kernel: Pair, stride: Pair, padding: Pair,
-                            dilation: Pair, *, runtime: KernelRuntime | None = None):
+def max_pool2d_flat_indices(
+    offsets,
+    x_hw: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """PyTorch's return_indices: each maximum's flat position in its (H, W) input plane."""
     xp = resolve_runtime(runtime).xp
     ho, wo = offsets.shape[-2:]
@@ -119,34 +194,69 @@ def max_pool2d_flat_indices(offsets, x_hw: Pair, kernel: Pair, stride: Pair, pad
     return rows * x_hw[1] + cols
 
 
-def avg_pool2d_forward(x, kernel: Pair, stride: Pair, padding: Pair, ceil_mode: bool,
-                       count_include_pad: bool, divisor_override: int | None, *,
-                       runtime: KernelRuntime | None = None):
+def avg_pool2d_forward(
+    x,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """Window means of x (..., H, W)."""
     check_float_dtype("avg_pool2d_forward", "x", x)
     runtime = resolve_runtime(runtime)
     h, w = x.shape[-2:]
     out_hw = _out_hw((h, w), kernel, stride, padding, (1, 1), ceil_mode)
     y = runtime.xp.empty(x.shape[:-2] + out_hw, x.dtype)
-    _launch(runtime, "avg_pool2d_forward", x.dtype, y.size, (
-        c_contiguous(runtime, x), y,
-        *_i64(_planes(x.shape), h, w, *out_hw, *kernel, *stride, *padding),
-        np.int32(bool(count_include_pad)), np.int64(divisor_override or 0)))
+    _launch(
+        runtime,
+        "avg_pool2d_forward",
+        x.dtype,
+        y.size,
+        (
+            c_contiguous(runtime, x),
+            y,
+            *_i64(_planes(x.shape), h, w, *out_hw, *kernel, *stride, *padding),
+            np.int32(bool(count_include_pad)),
+            np.int64(divisor_override or 0),
+        ),
+    )
     return y
 
 
-def avg_pool2d_backward(grad_out, x_shape: tuple, kernel: Pair, stride: Pair, padding: Pair,
-                        ceil_mode: bool, count_include_pad: bool, divisor_override: int | None,
-                        *, runtime: KernelRuntime | None = None):
+def avg_pool2d_backward(
+    grad_out,
+    x_shape: tuple,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+    *,
+    runtime: KernelRuntime | None = None,
+):
     """The adjoint of avg_pool2d_forward: spread each grad_out/divisor over its window."""
     check_float_dtype("avg_pool2d_backward", "grad_out", grad_out)
     runtime = resolve_runtime(runtime)
     h, w = x_shape[-2:]
     grad_in = runtime.xp.empty(tuple(x_shape), grad_out.dtype)
-    _launch(runtime, "avg_pool2d_backward", grad_out.dtype, grad_in.size, (
-        c_contiguous(runtime, grad_out), grad_in,
-        *_i64(_planes(x_shape), h, w, *grad_out.shape[-2:], *kernel, *stride, *padding),
-        np.int32(bool(count_include_pad)), np.int64(divisor_override or 0)))
+    _launch(
+        runtime,
+        "avg_pool2d_backward",
+        grad_out.dtype,
+        grad_in.size,
+        (
+            c_contiguous(runtime, grad_out),
+            grad_in,
+            *_i64(_planes(x_shape), h, w, *grad_out.shape[-2:], *kernel, *stride, *padding),
+            np.int32(bool(count_include_pad)),
+            np.int64(divisor_override or 0),
+        ),
+    )
     return grad_in
 
 

@@ -205,6 +205,7 @@ def _per_row(op: str, name: str, runtime: KernelRuntime, scale, n: int, dtype):
     if scale.size == 1:
         return c_contiguous(runtime, scale.reshape(1)), 0
     if scale.shape != (n,):
-        raise ValueError(f"{op}: expected {name} to be a scalar or of shape ({n},), got "
-                         f"{tuple(scale.shape)}")
+        raise ValueError(
+            f"{op}: expected {name} to be a scalar or of shape ({n},), got {tuple(scale.shape)}"
+        )
     return c_contiguous(runtime, scale), 1

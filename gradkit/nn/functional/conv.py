@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ...amp import autocast_state as _amp
 from ...autograd.function import Function
 from ...ops import reduce as _reduce
 from ...ops import shape as _shape
 from ...tensor import Tensor
 from ._args import check_floating, check_same_dtype_device, check_tensor, pair, single
-from ...amp import autocast_state as _amp
 
 
 class ConvGeometry(NamedTuple):
@@ -246,6 +246,8 @@ def conv2d_impl(
     op: str,
 ) -> Tensor:
     """conv2d with error messages naming ``op`` (the functional or the layer)."""
+    if _amp.active:
+        x, weight, bias = _amp.cast_inputs("conv2d", x, weight, bias)
     check_tensor(x, "input", op)
     check_tensor(weight, "weight", op)
     if weight.ndim != 4:
@@ -281,8 +283,6 @@ def conv2d(
 ) -> Tensor:
     """2-D convolution (cross-correlation, like PyTorch) of (N, C, H, W) or (C, H, W) input
     with weight (out, C/groups, kh, kw); padding is an int, a pair, 'same' or 'valid'."""
-    if _amp.active:
-        input, weight, bias = _amp.cast_inputs('conv2d', input, weight, bias)
     return conv2d_impl(input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
@@ -327,8 +327,6 @@ def conv1d(
     groups: int = 1,
 ) -> Tensor:
     """1-D convolution of (N, C, L) or (C, L) input with weight (out, C/groups, k)."""
-    if _amp.active:
-        input, weight, bias = _amp.cast_inputs('conv1d', input, weight, bias)
     return conv1d_impl(input, weight, bias, stride, padding, dilation, groups, "conv1d")
 
 
@@ -343,6 +341,8 @@ def conv_transpose2d_impl(
     dilation: Any,
     op: str,
 ) -> Tensor:
+    if _amp.active:
+        x, weight, bias = _amp.cast_inputs("conv_transpose2d", x, weight, bias)
     check_tensor(x, "input", op)
     check_tensor(weight, "weight", op)
     if weight.ndim != 4:
@@ -416,8 +416,6 @@ def conv_transpose2d(
     dilation: Any = 1,
 ) -> Tensor:
     """The transpose (gradient) of conv2d: weight (in, out/groups, kh, kw)."""
-    if _amp.active:
-        input, weight, bias = _amp.cast_inputs('conv_transpose2d', input, weight, bias)
     return conv_transpose2d_impl(
         input, weight, bias, stride, padding, output_padding, groups, dilation, "conv_transpose2d"
     )

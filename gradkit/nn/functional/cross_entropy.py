@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ...amp import autocast_state as _amp
 from ...autograd.function import Function
 from ...ops import reduce as _reduce
 from ...ops import shape as _shape
@@ -19,7 +20,6 @@ from ...ops._util import records
 from ...ops.softmax import log_softmax, softmax
 from ...tensor import Tensor
 from ._args import check_floating, check_tensor
-from ...amp import autocast_state as _amp
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -258,7 +258,7 @@ def cross_entropy(
     """Cross entropy of logits (N, C), (C,) or (N, C, d1, ...) against class indices or class
     probabilities (a float target shaped like the input)."""
     if _amp.active:
-        input, target = _amp.cast_inputs('cross_entropy', input, target)
+        input, target = _amp.cast_inputs("cross_entropy", input, target)
     op = "cross_entropy"
     check_tensor(input, "input", op)
     check_floating(input, "input", op)

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from ... import ops
+from ...amp import autocast_state as _amp
 from ...tensor import Tensor
 from ._args import check_floating, check_tensor
 from .cross_entropy import check_reduction, class_labels, class_weight, rows_of
-from ...amp import autocast_state as _amp
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -40,7 +40,7 @@ def _pair(input: Any, target: Any, op: str, reduction: str) -> None:  # noqa: A0
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """(input - target)**2."""
     if _amp.active:
-        input, target = _amp.cast_inputs('mse_loss', input, target)
+        input, target = _amp.cast_inputs("mse_loss", input, target)
     _pair(input, target, "mse_loss", reduction)
     diff = input - target
     return _reduce(diff * diff, reduction)
@@ -49,7 +49,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """|input - target|."""
     if _amp.active:
-        input, target = _amp.cast_inputs('l1_loss', input, target)
+        input, target = _amp.cast_inputs("l1_loss", input, target)
     _pair(input, target, "l1_loss", reduction)
     return _reduce(ops.abs(input - target), reduction)
 
@@ -62,7 +62,7 @@ def huber_loss(
 ) -> Tensor:
     """0.5 d**2 where |d| < delta, else delta * (|d| - 0.5 delta)."""
     if _amp.active:
-        input, target = _amp.cast_inputs('huber_loss', input, target)
+        input, target = _amp.cast_inputs("huber_loss", input, target)
     _pair(input, target, "huber_loss", reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: expected delta > 0, got {delta}")
@@ -80,7 +80,7 @@ def smooth_l1_loss(
 ) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: l1_loss)."""
     if _amp.active:
-        input, target = _amp.cast_inputs('smooth_l1_loss', input, target)
+        input, target = _amp.cast_inputs("smooth_l1_loss", input, target)
     _pair(input, target, "smooth_l1_loss", reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: expected beta >= 0, got {beta}")
@@ -102,7 +102,7 @@ def nll_loss(
     """-weight[y] * input[y] for log-probabilities (N, C), (C,) or (N, C, d1, ...); "mean"
     divides by the summed weights of the rows that are not ignored."""
     if _amp.active:
-        (input,) = _amp.cast_inputs('nll_loss', input)
+        (input,) = _amp.cast_inputs("nll_loss", input)
     op = "nll_loss"
     check_tensor(input, "input", op)
     check_floating(input, "input", op)
@@ -147,7 +147,7 @@ def binary_cross_entropy(
     """-(t log p + (1 - t) log(1 - p)) for probabilities p; each log is clamped at -100 like
     PyTorch, so p = 0 or 1 gives a finite loss."""
     if _amp.active:
-        input, target = _amp.cast_inputs('binary_cross_entropy', input, target)
+        input, target = _amp.cast_inputs("binary_cross_entropy", input, target)
     op = "binary_cross_entropy"
     _pair(input, target, op, reduction)
     data = input.data
@@ -172,7 +172,7 @@ def binary_cross_entropy_with_logits(
     """binary_cross_entropy(sigmoid(x), t) computed stably from logits x:
     (1 - t) x + (1 + (pos_weight - 1) t) * softplus(-x)."""
     if _amp.active:
-        input, target = _amp.cast_inputs('binary_cross_entropy_with_logits', input, target)
+        input, target = _amp.cast_inputs("binary_cross_entropy_with_logits", input, target)
     op = "binary_cross_entropy_with_logits"
     _pair(input, target, op, reduction)
     # softplus(-x) = log1p(exp(-|x|)) + max(-x, 0): exp never overflows
@@ -198,7 +198,7 @@ def kl_div(
     - input), with 0 where target = 0 (or exp(t) * (t - input) when log_target).
     reduction "batchmean" divides the sum by the batch size."""
     if _amp.active:
-        input, target = _amp.cast_inputs('kl_div', input, target)
+        input, target = _amp.cast_inputs("kl_div", input, target)
     op = "kl_div"
     if size_average is not None or reduce is not None:
         raise TypeError(f"{op}: size_average and reduce are deprecated; use reduction=")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ...amp import autocast_state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...ops import reduce as _reduce
@@ -19,7 +20,6 @@ from ...ops._util import records
 from ...ops.broadcast_grad import sum_to_shape
 from ...tensor import Tensor
 from ._args import check_floating, check_same_dtype_device, check_tensor
-from ...amp import autocast_state as _amp
 
 
 class _Normalize(Function):
@@ -133,8 +133,6 @@ def batch_norm(
     """Normalise (N, C, ...) input per channel. In training (or without running statistics)
     use the batch's statistics and update the running ones in place (unbiased variance, like
     PyTorch); otherwise use the running statistics."""
-    if _amp.active:
-        input, weight, bias = _amp.cast_inputs('batch_norm', input, weight, bias)
     return batch_norm_impl(
         input, running_mean, running_var, weight, bias, training, momentum, eps, "batch_norm"
     )
@@ -151,6 +149,8 @@ def batch_norm_impl(
     eps: float,
     op: str,
 ) -> Tensor:
+    if _amp.active:
+        x, weight, bias = _amp.cast_inputs("batch_norm", x, weight, bias)
     check_tensor(x, "input", op)
     check_floating(x, "input", op)
     if x.ndim < 2:
@@ -212,7 +212,7 @@ def layer_norm(
 ) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims; weight/bias have that shape."""
     if _amp.active:
-        input, weight, bias = _amp.cast_inputs('layer_norm', input, weight, bias)
+        input, weight, bias = _amp.cast_inputs("layer_norm", input, weight, bias)
     op = "layer_norm"
     check_tensor(input, "input", op)
     check_floating(input, "input", op)
@@ -243,7 +243,7 @@ def group_norm(
     """Normalise (N, C, ...) input over groups of C/num_groups channels (and all spatial
     positions); weight/bias are per channel."""
     if _amp.active:
-        input, weight, bias = _amp.cast_inputs('group_norm', input, weight, bias)
+        input, weight, bias = _amp.cast_inputs("group_norm", input, weight, bias)
     op = "group_norm"
     check_tensor(input, "input", op)
     check_floating(input, "input", op)

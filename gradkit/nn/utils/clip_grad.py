@@ -62,6 +62,8 @@ def clip_grad_norm_(
         return Tensor._make(cpu.xp.zeros((), dtype=cpu.xp.float32), cpu)
     device = grads[0].device
     xp = device.xp
+    if norm_type == 2.0 and _has_fused_clip(device, grads):
+        return _fused_clip_l2(params, max_norm, error_if_nonfinite, device)
     norms = [_norm(g.data, norm_type, g.device.xp) for g in grads]
     stacked = xp.stack(
         [
@@ -85,6 +87,39 @@ def clip_grad_norm_(
             scale = coef if g.device is device else g.device.xp.asarray(coef.item())
             _replace_grad(p, g.data * scale.astype(g.dtype))
     return Tensor._make(xp.asarray(total), device)
+
+
+def _has_fused_clip(device: Any, grads: list[Tensor]) -> bool:
+    """One device and a backend with the multi-tensor norm and scale primitives."""
+    primitives = device.primitives
+    return (
+        hasattr(primitives, "multi_tensor_l2norm")
+        and hasattr(primitives, "multi_tensor_scale")
+        and all(g.device is device for g in grads)
+    )
+
+
+def _fused_clip_l2(
+    params: list[Tensor], max_norm: float, error_if_nonfinite: bool, device: Any
+) -> Tensor:
+    """The L2 case as one multi-tensor reduction and one multi-tensor scale, with the
+    coefficient kept on the device: no host sync unless error_if_nonfinite asks for one."""
+    xp, primitives = device.xp, device.primitives
+    grads = [p.grad.data for p in params]
+    dtype = grads[0].dtype
+    total, coef = primitives.multi_tensor_l2norm(grads, max_norm)
+    if error_if_nonfinite and not bool(Tensor._make(xp.isfinite(total), device)):
+        raise RuntimeError(
+            "clip_grad_norm_: the total norm of order 2.0 of the gradients is non-finite, so "
+            "it cannot be clipped; pass error_if_nonfinite=False to scale by it anyway"
+        )
+    dense = [g if g.flags.c_contiguous else xp.ascontiguousarray(g) for g in grads]
+    outputs = [xp.empty_like(g) for g in dense]  # fresh: a gradient array may be shared
+    with np.errstate(invalid="ignore"):  # inf * 0 -> nan is the documented result
+        primitives.multi_tensor_scale(dense, coef, outputs)
+    for p, out in zip(params, outputs):
+        _replace_grad(p, out)
+    return Tensor._make(xp.asarray(total, dtype=dtype), device)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
