@@ -27,9 +27,7 @@ class autocast:  # noqa: N801 - PyTorch's spelling
         cache_enabled: bool = True,
     ) -> None:
         if device_type not in ("cuda", "cpu"):
-            raise ValueError(
-                f"autocast: device_type must be 'cuda' or 'cpu', got {device_type!r}"
-            )
+            raise ValueError(f"autocast: device_type must be 'cuda' or 'cpu', got {device_type!r}")
         dtype = np.dtype(np.float16) if dtype is None else np.dtype(dtype)
         if dtype not in _SUPPORTED_DTYPES:
             raise TypeError(f"autocast: supported dtype is float16, got {dtype}")
@@ -41,8 +39,7 @@ class autocast:  # noqa: N801 - PyTorch's spelling
         self._cache_enabled = cache_enabled
 
     def __enter__(self) -> autocast:
-        autocast_state.enter(self.device_type, self.fast_dtype, self._enabled,
-                             self._cache_enabled)
+        autocast_state.enter(self.device_type, self.fast_dtype, self._enabled, self._cache_enabled)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -51,8 +48,7 @@ class autocast:  # noqa: N801 - PyTorch's spelling
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with autocast(self.device_type, self.fast_dtype, self._enabled,
-                          self._cache_enabled):
+            with autocast(self.device_type, self.fast_dtype, self._enabled, self._cache_enabled):
                 return fn(*args, **kwargs)
 
         return wrapper

@@ -34,10 +34,25 @@ POLICY: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
-            "softmax", "log_softmax", "exp", "log", "sum", "mean", "norm",
-            "batch_norm", "layer_norm", "group_norm",
-            "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
-            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+            "softmax",
+            "log_softmax",
+            "exp",
+            "log",
+            "sum",
+            "mean",
+            "norm",
+            "batch_norm",
+            "layer_norm",
+            "group_norm",
+            "cross_entropy",
+            "nll_loss",
+            "mse_loss",
+            "l1_loss",
+            "huber_loss",
+            "smooth_l1_loss",
+            "binary_cross_entropy",
+            "binary_cross_entropy_with_logits",
+            "kl_div",
         ),
         FP32,
     ),
@@ -123,9 +138,7 @@ def cast_inputs(op: str, *args: Any) -> tuple:
     if not any(eligible):
         return args
     cast = dict(zip(map(id, tensors), eligible))
-    return tuple(
-        _cast(a, target, policy == LOWER) if cast.get(id(a), False) else a for a in args
-    )
+    return tuple(_cast(a, target, policy == LOWER) if cast.get(id(a), False) else a for a in args)
 
 
 def _cast(tensor: Any, dtype: np.dtype, cacheable: bool) -> Any:

@@ -39,8 +39,14 @@ AGREES_WITH_TORCH = {
         lambda g, a: g.bmm(a["x"][None], a["w"].T[None]),
         lambda t, a: t.bmm(a["x"][None], a["w"].T[None]),
     ),
-    "linear": (lambda g, a: F.linear(a["x"], a["w"]), lambda t, a: t.nn.functional.linear(a["x"], a["w"])),
-    "conv2d": (lambda g, a: F.conv2d(a["img"], a["k"]), lambda t, a: t.nn.functional.conv2d(a["img"], a["k"])),
+    "linear": (
+        lambda g, a: F.linear(a["x"], a["w"]),
+        lambda t, a: t.nn.functional.linear(a["x"], a["w"]),
+    ),
+    "conv2d": (
+        lambda g, a: F.conv2d(a["img"], a["k"]),
+        lambda t, a: t.nn.functional.conv2d(a["img"], a["k"]),
+    ),
     "mse_loss": (
         lambda g, a: F.mse_loss(a["x"].half(), a["t"].half()),
         lambda t, a: t.nn.functional.mse_loss(a["x"].half(), a["t"].half()),
@@ -109,8 +115,19 @@ def test_result_dtype_matches_torch_cpu_autocast(name):
         lambda a: F.batch_norm(a["img"].half(), None, None, training=True),
         lambda a: F.smooth_l1_loss(a["x"].half(), a["t"].half()),
     ],
-    ids=["softmax", "log_softmax", "exp", "log", "sum", "mean", "norm", "layer_norm",
-         "group_norm", "batch_norm", "smooth_l1_loss"],
+    ids=[
+        "softmax",
+        "log_softmax",
+        "exp",
+        "log",
+        "sum",
+        "mean",
+        "norm",
+        "layer_norm",
+        "group_norm",
+        "batch_norm",
+        "smooth_l1_loss",
+    ],
 )
 def test_float32_ops_follow_the_cuda_policy(call):
     a = _inputs()

@@ -14,10 +14,12 @@ torch = pytest.importorskip("torch")
 
 # None: a clean step; a float: written into one gradient element after backward.
 SCRIPT = [None, None, np.inf, None, None, None, None, np.nan, None, -np.inf, None, None, None]
-SCALER_OPTIONS = dict(init_scale=2.0**10, growth_factor=2.0, backoff_factor=0.5,
-                      growth_interval=3)
+SCALER_OPTIONS = dict(init_scale=2.0**10, growth_factor=2.0, backoff_factor=0.5, growth_interval=3)
 OPTIMIZERS = {
-    "adam": (lambda o, params: o.Adam(params, lr=0.05, weight_decay=0.01), ["exp_avg", "exp_avg_sq", "step"]),
+    "adam": (
+        lambda o, params: o.Adam(params, lr=0.05, weight_decay=0.01),
+        ["exp_avg", "exp_avg_sq", "step"],
+    ),
     "sgd": (lambda o, params: o.SGD(params, lr=0.05, momentum=0.9), ["momentum_buffer"]),
 }
 
@@ -33,8 +35,11 @@ def _data():
 
 
 def _state_arrays(state: dict, keys) -> dict:
-    return {k: np.array(state[k].numpy() if hasattr(state[k], "numpy") else state[k]).copy()
-            for k in keys if k in state}
+    return {
+        k: np.array(state[k].numpy() if hasattr(state[k], "numpy") else state[k]).copy()
+        for k in keys
+        if k in state
+    }
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -58,8 +63,11 @@ def test_scripted_run_matches_torch(name):
             g[1, 2] = poison
             w.grad = gk.tensor(g)
             tw.grad[1, 2] = poison
-        before = (w.numpy().copy(), b.numpy().copy(),
-                  {id(p): _state_arrays(opt.state.get(p, {}), state_keys) for p in (w, b)})
+        before = (
+            w.numpy().copy(),
+            b.numpy().copy(),
+            {id(p): _state_arrays(opt.state.get(p, {}), state_keys) for p in (w, b)},
+        )
         scaler.step(opt)
         tscaler.step(topt)
         scaler.update()
@@ -83,7 +91,9 @@ def test_scripted_run_matches_torch(name):
                     np.testing.assert_allclose(
                         np.asarray(ours[k].numpy(), dtype=np.float64),
                         theirs[k].detach().numpy().astype(np.float64),
-                        rtol=1e-5, atol=1e-7, err_msg=f"{k} at step {step}",
+                        rtol=1e-5,
+                        atol=1e-7,
+                        err_msg=f"{k} at step {step}",
                     )
         opt.zero_grad()
         topt.zero_grad()
@@ -122,7 +132,11 @@ def test_defaults_state_dict_and_disabled():
     scaler, tscaler = gk.amp.GradScaler("cpu"), torch.amp.GradScaler("cpu")
     assert scaler.state_dict() == tscaler.state_dict()
     assert set(scaler.state_dict()) == {
-        "scale", "growth_factor", "backoff_factor", "growth_interval", "_growth_tracker"
+        "scale",
+        "growth_factor",
+        "backoff_factor",
+        "growth_interval",
+        "_growth_tracker",
     }
     assert scaler.get_scale() == 2.0**16
     saved = dict(scaler.state_dict(), scale=8.0, _growth_tracker=5)

@@ -32,9 +32,7 @@ def test_non_finite_check_and_unscale_matches_twin(executor, dtype, poison, in_p
     flags = [np.zeros((), np.float32), np.zeros((), np.float32)]
     outs = [None if in_place else [np.full_like(g, 7) for g in gs] for gs in (expected, actual)]
     twin.non_finite_check_and_unscale(expected, flags[0], inv_scale, out=outs[0])
-    kernels.non_finite_check_and_unscale(
-        actual, flags[1], inv_scale, out=outs[1], runtime=executor
-    )
+    kernels.non_finite_check_and_unscale(actual, flags[1], inv_scale, out=outs[1], runtime=executor)
     assert float(flags[1]) == (0.0 if poison is None else 1.0) == float(flags[0])
     results = (expected, actual) if in_place else outs
     for e, a in zip(*results):
@@ -46,9 +44,7 @@ def test_unscale_keeps_a_set_flag_and_spans_chunks(executor, monkeypatch):
     monkeypatch.setattr(multi_tensor, "CHUNK_SIZE", 100)
     grads = _grads(np.float32, sizes=(1000, 3))
     flag = np.ones((), np.float32)  # set by an earlier optimizer's grads: never cleared
-    kernels.non_finite_check_and_unscale(
-        grads, flag, np.asarray(0.5, np.float32), runtime=executor
-    )
+    kernels.non_finite_check_and_unscale(grads, flag, np.asarray(0.5, np.float32), runtime=executor)
     assert float(flag) == 1.0
     np.testing.assert_array_equal(grads[0], _grads(np.float32, sizes=(1000, 3))[0] * 0.5)
 
@@ -79,8 +75,15 @@ def test_update_scale_matches_twin(executor, found, tracker, interval, factor):
     for update, extra in ((twin.update_scale, {}), (kernels.update_scale, {"runtime": executor})):
         scale = np.asarray(65536.0, np.float32)
         growth_tracker = np.asarray(tracker, np.int32)
-        update(scale, growth_tracker, np.asarray(found, np.float32), growth_factor=factor,
-               backoff_factor=0.5, growth_interval=interval, **extra)
+        update(
+            scale,
+            growth_tracker,
+            np.asarray(found, np.float32),
+            growth_factor=factor,
+            backoff_factor=0.5,
+            growth_interval=interval,
+            **extra,
+        )
         states.append((float(scale), int(growth_tracker)))
     assert states[0] == states[1]
     if found == 0.0 and tracker + 1 == interval and factor == 2.0:

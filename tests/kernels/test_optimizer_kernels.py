@@ -17,29 +17,90 @@ from gradkit.backend.cuda import optimizer as kernels
 SIZES = (7, 0, 1000, 1, 333)
 # (name, per-tensor state lists, whether the primitive takes steps, options)
 CASES = [
-    ("sgd_step", ["momentum_buffers"], False,
-     dict(weight_decay=0.0, momentum=0.0, dampening=0.0, nesterov=False, maximize=False)),
-    ("sgd_step", ["momentum_buffers"], False,
-     dict(weight_decay=0.01, momentum=0.9, dampening=0.1, nesterov=False, maximize=True)),
-    ("sgd_step", ["momentum_buffers"], False,
-     dict(weight_decay=0.0, momentum=0.9, dampening=0.0, nesterov=True, maximize=False)),
-    ("adam_step", ["exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"], True,
-     dict(beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
-          decoupled_weight_decay=False)),
-    ("adam_step", ["exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"], True,
-     dict(beta1=0.6, beta2=0.99, eps=1e-6, weight_decay=0.1, amsgrad=True, maximize=True,
-          decoupled_weight_decay=False)),
-    ("adam_step", ["exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"], True,
-     dict(beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, amsgrad=True, maximize=False,
-          decoupled_weight_decay=True)),
-    ("rmsprop_step", ["square_avgs", "grad_avgs", "momentum_buffers"], True,
-     dict(alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)),
-    ("rmsprop_step", ["square_avgs", "grad_avgs", "momentum_buffers"], True,
-     dict(alpha=0.9, eps=1e-6, weight_decay=0.05, momentum=0.8, centered=True, maximize=True)),
-    ("adagrad_step", ["state_sums"], True,
-     dict(lr_decay=0.01, weight_decay=0.02, eps=1e-10, maximize=False)),
-    ("adagrad_step", ["state_sums"], True,
-     dict(lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=True)),
+    (
+        "sgd_step",
+        ["momentum_buffers"],
+        False,
+        dict(weight_decay=0.0, momentum=0.0, dampening=0.0, nesterov=False, maximize=False),
+    ),
+    (
+        "sgd_step",
+        ["momentum_buffers"],
+        False,
+        dict(weight_decay=0.01, momentum=0.9, dampening=0.1, nesterov=False, maximize=True),
+    ),
+    (
+        "sgd_step",
+        ["momentum_buffers"],
+        False,
+        dict(weight_decay=0.0, momentum=0.9, dampening=0.0, nesterov=True, maximize=False),
+    ),
+    (
+        "adam_step",
+        ["exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"],
+        True,
+        dict(
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+            weight_decay=0.0,
+            amsgrad=False,
+            maximize=False,
+            decoupled_weight_decay=False,
+        ),
+    ),
+    (
+        "adam_step",
+        ["exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"],
+        True,
+        dict(
+            beta1=0.6,
+            beta2=0.99,
+            eps=1e-6,
+            weight_decay=0.1,
+            amsgrad=True,
+            maximize=True,
+            decoupled_weight_decay=False,
+        ),
+    ),
+    (
+        "adam_step",
+        ["exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"],
+        True,
+        dict(
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+            weight_decay=0.01,
+            amsgrad=True,
+            maximize=False,
+            decoupled_weight_decay=True,
+        ),
+    ),
+    (
+        "rmsprop_step",
+        ["square_avgs", "grad_avgs", "momentum_buffers"],
+        True,
+        dict(alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False),
+    ),
+    (
+        "rmsprop_step",
+        ["square_avgs", "grad_avgs", "momentum_buffers"],
+        True,
+        dict(alpha=0.9, eps=1e-6, weight_decay=0.05, momentum=0.8, centered=True, maximize=True),
+    ),
+    (
+        "adagrad_step",
+        ["state_sums"],
+        True,
+        dict(lr_decay=0.01, weight_decay=0.02, eps=1e-10, maximize=False),
+    ),
+    (
+        "adagrad_step",
+        ["state_sums"],
+        True,
+        dict(lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=True),
+    ),
 ]
 CASE_IDS = [f"{name}-{i}" for i, (name, *_) in enumerate(CASES)]
 LRS = (0.01, 0.003, 0.02)
@@ -63,8 +124,9 @@ def _problem(sizes, dtype, master: bool, states, with_steps: bool, seed: int = 0
     return problem
 
 
-def _call(fn, name: str, problem: dict, states, with_steps: bool, options: dict, step: int,
-          **extra):
+def _call(
+    fn, name: str, problem: dict, states, with_steps: bool, options: dict, step: int, **extra
+):
     args = [problem["params"], problem["grads"][step], *(problem[s] for s in states)]
     if with_steps:
         args.append(problem["steps"])
@@ -78,10 +140,27 @@ def _run_both(executor, case, sizes, dtype, master, lr_on_device=False, inv_scal
     for step, lr in enumerate(LRS):
         kernel_lr = np.asarray(lr, dtype=np.float64) if lr_on_device else lr
         extra = {} if inv_scale is None else {"inv_scale": np.asarray(inv_scale, np.float32)}
-        _call(getattr(twin, name), name, expected, states, with_steps, dict(options, lr=lr),
-              step, **extra)
-        _call(getattr(kernels, name), name, actual, states, with_steps,
-              dict(options, lr=kernel_lr), step, runtime=executor, **extra)
+        _call(
+            getattr(twin, name),
+            name,
+            expected,
+            states,
+            with_steps,
+            dict(options, lr=lr),
+            step,
+            **extra,
+        )
+        _call(
+            getattr(kernels, name),
+            name,
+            actual,
+            states,
+            with_steps,
+            dict(options, lr=kernel_lr),
+            step,
+            runtime=executor,
+            **extra,
+        )
     return expected, actual
 
 
@@ -138,12 +217,29 @@ def test_found_inf_leaves_everything_bit_identical(executor, case, master):
     dtype = np.float16 if master else np.float32
     problem = _problem(SIZES, dtype, master, states, with_steps)
     # One clean step first, so that the state is not all zeros.
-    _call(getattr(kernels, name), name, problem, states, with_steps, dict(options, lr=0.1), 0,
-          runtime=executor)
+    _call(
+        getattr(kernels, name),
+        name,
+        problem,
+        states,
+        with_steps,
+        dict(options, lr=0.1),
+        0,
+        runtime=executor,
+    )
     before = copy.deepcopy(problem)
     problem["grads"][1][0][:] = np.inf
-    _call(getattr(kernels, name), name, problem, states, with_steps, dict(options, lr=0.1), 1,
-          runtime=executor, found_inf=np.ones((), np.float32))
+    _call(
+        getattr(kernels, name),
+        name,
+        problem,
+        states,
+        with_steps,
+        dict(options, lr=0.1),
+        1,
+        runtime=executor,
+        found_inf=np.ones((), np.float32),
+    )
     for key, arrays in before.items():
         if key == "grads" or arrays is None:
             continue
@@ -161,16 +257,48 @@ def test_many_tensors_in_one_launch(executor):
 def test_rejects_float16_without_master_and_bad_state(executor):
     p = np.zeros(4, np.float16)
     with pytest.raises(TypeError, match="sgd_step: .*float16 parameters with float32 master"):
-        kernels.sgd_step([p], [p], None, lr=0.1, weight_decay=0.0, momentum=0.0,
-                         dampening=0.0, nesterov=False, maximize=False, runtime=executor)
+        kernels.sgd_step(
+            [p],
+            [p],
+            None,
+            lr=0.1,
+            weight_decay=0.0,
+            momentum=0.0,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+            runtime=executor,
+        )
     p = np.zeros(4, np.float32)
     with pytest.raises(ValueError, match=r"adam_step: exp_avg_sqs\[0\] must be float32"):
-        kernels.adam_step([p], [p], [p.copy()], [np.zeros(3, np.float32)], None,
-                          [np.zeros((), np.float32)], lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8,
-                          weight_decay=0.0, amsgrad=False, maximize=False,
-                          decoupled_weight_decay=False, runtime=executor)
+        kernels.adam_step(
+            [p],
+            [p],
+            [p.copy()],
+            [np.zeros(3, np.float32)],
+            None,
+            [np.zeros((), np.float32)],
+            lr=0.1,
+            beta1=0.9,
+            beta2=0.99,
+            eps=1e-8,
+            weight_decay=0.0,
+            amsgrad=False,
+            maximize=False,
+            decoupled_weight_decay=False,
+            runtime=executor,
+        )
     strided = np.zeros(8, np.float32)[::2]
     with pytest.raises(ValueError, match=r"params\[0\] must be C-contiguous"):
-        kernels.sgd_step([strided], [strided.copy()], None, lr=0.1, weight_decay=0.0,
-                         momentum=0.0, dampening=0.0, nesterov=False, maximize=False,
-                         runtime=executor)
+        kernels.sgd_step(
+            [strided],
+            [strided.copy()],
+            None,
+            lr=0.1,
+            weight_decay=0.0,
+            momentum=0.0,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+            runtime=executor,
+        )

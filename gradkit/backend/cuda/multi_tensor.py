@@ -81,8 +81,10 @@ def device_scalar(runtime: KernelRuntime, value: Any, dtype: Any) -> Any:
     Python number is written by a fill kernel (cached per value), never copied through the
     host in either direction."""
     dtype = np.dtype(dtype)
-    if hasattr(value, "dtype") and getattr(value, "ndim", None) == 0 and not isinstance(
-        value, np.generic
+    if (
+        hasattr(value, "dtype")
+        and getattr(value, "ndim", None) == 0
+        and not isinstance(value, np.generic)
     ):
         if isinstance(value, runtime.xp.ndarray):
             return value if value.dtype == dtype else value.astype(dtype)

@@ -79,8 +79,9 @@ class _Group:
                     f"got {g.dtype} with {g.size}"
                 )
             self.grads.append(c_contiguous(runtime, g))
-        self.master = None if master_params is None else self.state_list("master_params",
-                                                                          master_params)
+        self.master = (
+            None if master_params is None else self.state_list("master_params", master_params)
+        )
         xp_scalar = multi_tensor.device_scalar
         self.lr = xp_scalar(runtime, lr, np.float64)
         self.found_inf = (
@@ -248,9 +249,7 @@ def rmsprop_step(
 ) -> None:
     """RMSprop, optionally centered and with momentum (see the twin)."""
     runtime = resolve_runtime(runtime)
-    group = _Group(
-        "rmsprop_step", runtime, params, grads, master_params, lr, found_inf, inv_scale
-    )
+    group = _Group("rmsprop_step", runtime, params, grads, master_params, lr, found_inf, inv_scale)
     if not group.params:
         return
     has_momentum = momentum > 0
@@ -297,9 +296,7 @@ def adagrad_step(
 ) -> None:
     """Adagrad with learning-rate decay (see the twin)."""
     runtime = resolve_runtime(runtime)
-    group = _Group(
-        "adagrad_step", runtime, params, grads, master_params, lr, found_inf, inv_scale
-    )
+    group = _Group("adagrad_step", runtime, params, grads, master_params, lr, found_inf, inv_scale)
     if not group.params:
         return
     lists = [
