@@ -51,35 +51,36 @@ def copy_ms(nbytes: int, warmup: int, iterations: int) -> float:
     return time_ms(lambda: cupy.copyto(target, source), warmup, iterations)
 
 
-def kernel_cases(quick: bool) -> list[tuple[str, Callable[[], object], int]]:
-    """(name, call, minimal bytes read + written) for each kernel family."""
+def kernel_cases(divisor: int = 1) -> list[tuple[str, Callable[[], object], int]]:
+    """(name, call, minimal bytes read + written) for each kernel family; `divisor` shrinks
+    the problem sizes (--quick)."""
     import cupy
 
     from gradkit.backend.cuda import primitives as p
 
-    scale = 4 if quick else 1
     rng = cupy.random.default_rng(0)
     f32 = 4
 
     def normal(*shape):
         return rng.standard_normal(shape, dtype=cupy.float32)
 
-    n = (1 << 26) // scale
+    n = max((1 << 26) // divisor, 1024)
     x = normal(n)
     grad = normal(n)
-    rows, cols = 65536 // scale, 1024
+    rows, cols = max(65536 // divisor, 8), 1024
     logits = normal(rows, cols)
     labels = rng.integers(0, cols, size=rows).astype(cupy.int64)
     log_probs = p.softmax_cross_entropy_forward(logits, labels, None, -100, 0.0)[2]
     probs = p.softmax_forward(logits, 1)
-    images = normal(128 // scale, 64, 32, 32)
+    images = normal(max(128 // divisor, 2), 64, 32, 32)
     geometry = ((3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), (32, 32))
     cols_matrix = p.im2col(images, *geometry)
     pooled, offsets = p.max_pool2d_forward(images, (2, 2), (2, 2), (0, 0), (1, 1), False)
     pooled_grad = cupy.ones_like(pooled)
     xhat, _, _, invstd = p.normalize_forward(images, (0, 2, 3), 1e-5)
     mask = p.dropout_mask((n,), 0.1, 1, 0)
-    tensors = [normal(4096, 4096), normal(4096), normal(4096, 784), normal(10, 4096)]
+    hidden = max(4096 // divisor, 8)
+    tensors = [normal(hidden, 4096), normal(4096), normal(4096, 784), normal(10, 4096)]
     image_bytes = images.size * f32
     return [
         ("activation_forward gelu", lambda: p.activation_forward(x, "gelu"), 2 * n * f32),
@@ -167,7 +168,7 @@ def _softmax_backward(grad_out, out):
 def kernel_bandwidth(quick: bool) -> list[dict]:
     warmup, iterations = (3, 10) if quick else (10, 50)
     rows = []
-    for name, call, nbytes in kernel_cases(quick):
+    for name, call, nbytes in kernel_cases(4 if quick else 1):
         ms = time_ms(call, warmup, iterations)
         baseline = copy_ms(nbytes, warmup, iterations)
         rows.append(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ def _make_params(sizes: list[int], device: str) -> list:
 
 def _per_parameter_step(kind: str, opt) -> None:
     """The same update, one primitive call per parameter (what a non-fused loop costs)."""
-    primitives = gk.backend.cpu.primitives
+    primitives = importlib.import_module("gradkit.backend.cpu")  # the NumPy table
     group = opt.param_groups[0]
     for p in group["params"]:
         state = opt.state[p]

@@ -1,6 +1,6 @@
 """Fit a small MLP to a noisy 1-D function with mean squared error: the smallest end-to-end demo.
 
-python examples/regression_mse.py            # ~2,000 steps, a few seconds
+python examples/regression_mse.py            # 500 full-batch steps
 python examples/regression_mse.py --smoke    # a handful of steps (used by the tests)
 """
 
@@ -25,7 +25,7 @@ def make_data(count: int, rng: np.random.Generator) -> tuple[gk.Tensor, gk.Tenso
 
 def main(argv: list[str] | None = None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=500)
     parser.add_argument(
         "--smoke", action="store_true", default="GRADKIT_EXAMPLE_SMOKE" in os.environ
     )

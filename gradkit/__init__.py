@@ -52,6 +52,7 @@ from .tensor import Tensor
 # isort: split
 # nn and optim after Tensor: nn.functional imports ops, which need Tensor defined first
 from . import amp, nn, optim
+from . import distributed  # gk.distributed: process groups and collectives (MPI, NCCL)
 from . import func  # gk.func.grad, jvp, jacfwd, hessian, ... (after ops)
 
 bool = bool_  # noqa: A001 - gk.bool like torch.bool

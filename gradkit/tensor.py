@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import engine as _autograd_engine
 from .autograd import function as _function
 from .autograd.grad_mode import state as _grad_state
 from .backend.device import Device, as_device, cpu, device_of_array
@@ -19,7 +20,8 @@ class Tensor:
 
     __slots__ = (
         "data", "device", "requires_grad", "grad", "grad_fn", "_vc", "_output_nr", "_hooks",
-        "_grad_owned", "_retains_grad", "_fw", "__weakref__",
+        "_grad_owned", "_retains_grad", "_fw", "_view_base", "_view_fn", "_view_version",
+        "_view_no_grad", "__weakref__",
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -54,6 +56,9 @@ class Tensor:
         self._grad_owned = False
         self._retains_grad = False
         self._fw = None  # forward-mode tangents: {dual level: Tensor}
+        # A view (made by _view_of in gradkit/ops/shape.py) also sets _view_fn,
+        # _view_version and _view_no_grad; other tensors leave those slots unset.
+        self._view_base = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -74,6 +79,7 @@ class Tensor:
         t._grad_owned = False
         t._retains_grad = False
         t._fw = None
+        t._view_base = None
         return t
 
     @staticmethod
@@ -136,6 +142,14 @@ class Tensor:
     @property
     def _version(self) -> int:
         return self._vc[0]
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor whose memory this view shares (the root of a chain of views), or None."""
+        return self._view_base
+
+    def _is_view(self) -> bool:
+        return self._view_base is not None
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy/PyTorch name
@@ -276,9 +290,11 @@ class Tensor:
     def detach_(self) -> Tensor:
         self.grad_fn = None
         self.requires_grad = False
+        self._view_base = None  # no history to regenerate from its base any more
         return self
 
     def retain_grad(self) -> None:
+        _function.sync_view(self)
         if not self.requires_grad:
             raise RuntimeError("retain_grad: the tensor does not require grad")
         if self.grad_fn is None or self._retains_grad:
@@ -303,6 +319,7 @@ class Tensor:
 
     def register_hook(self, hook: Any) -> Any:
         """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed."""
+        _function.sync_view(self)
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that "
                                "doesn't require gradient")
@@ -315,6 +332,21 @@ class Tensor:
             self.grad_fn.register_prehook(self._output_nr, hook)
             hooks, item = self.grad_fn._pre_hooks[self._output_nr], hook
         return _RemovableHandle(hooks, item)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """``hook(tensor) -> None`` runs on a leaf after a gradient has been accumulated into
+        its ``.grad`` (each time one is; a leaf used twice in a graph gets two calls)."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on "
+                               "a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                               "cannot be registered on non-leaf tensors")
+        if self._hooks is None:
+            self._hooks = []
+        item = _autograd_engine.PostAccumulateGradHook(hook)
+        self._hooks.append(item)
+        return _RemovableHandle(self._hooks, item)
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

@@ -108,6 +108,10 @@ def bind_inplace_methods(cls: type) -> None:
 
     cls.fill_ = inplace.fill_
     cls.zero_ = inplace.zero_
+    for fn in (ops.add, ops.sub, ops.mul, ops.div):  # PyTorch's add_ sub_ mul_ div_
+        method = _inplace(fn)
+        method.__name__ = f"{fn.__name__}_"
+        setattr(cls, method.__name__, method)
     cls.copy_ = inplace.copy_
     cls.__setitem__ = inplace.setitem
     from .ops.index import getitem

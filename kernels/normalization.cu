@@ -14,8 +14,12 @@
 
 namespace normalization_detail {
 
-__device__ __forceinline__ long long element(long long group, long long j, long long groups,
-                                             long long inner) {
+// Element j (of outer * inner) of `group`. The two common layouts skip the 64-bit division:
+// layer norm (outer == 1, a contiguous row) and batch norm of (N, C) (inner == 1).
+__device__ __forceinline__ long long element(long long group, long long j, long long outer,
+                                             long long groups, long long inner) {
+  if (outer == 1) return group * inner + j;
+  if (inner == 1) return j * groups + group;
   return ((j / inner) * groups + group) * inner + j % inner;
 }
 
@@ -32,7 +36,7 @@ __global__ void normalize_forward(const T* __restrict__ x, T* __restrict__ xhat,
   for (long long group = blockIdx.x; group < groups; group += gridDim.x) {
     auto stats = gk::Welford<Acc>::empty();
     for (long long j = threadIdx.x; j < count; j += blockDim.x) {
-      stats.add(gk::to_acc(x[normalization_detail::element(group, j, groups, inner)]));
+      stats.add(gk::to_acc(x[normalization_detail::element(group, j, outer, groups, inner)]));
     }
     stats = gk::block_allreduce(stats, scratch);
     // An empty reduction has no mean: NaN, like NumPy's mean of nothing.
@@ -45,7 +49,7 @@ __global__ void normalize_forward(const T* __restrict__ x, T* __restrict__ xhat,
       invstd[group] = group_invstd;
     }
     for (long long j = threadIdx.x; j < count; j += blockDim.x) {
-      const long long e = normalization_detail::element(group, j, groups, inner);
+      const long long e = normalization_detail::element(group, j, outer, groups, inner);
       xhat[e] = gk::from_acc<T>((gk::to_acc(x[e]) - group_mean) * group_invstd);
     }
   }
@@ -63,7 +67,7 @@ __global__ void normalize_backward(const T* __restrict__ grad_xhat, const T* __r
     Acc sum_g = Acc(0);
     Acc sum_gx = Acc(0);
     for (long long j = threadIdx.x; j < count; j += blockDim.x) {
-      const long long e = normalization_detail::element(group, j, groups, inner);
+      const long long e = normalization_detail::element(group, j, outer, groups, inner);
       const Acc g = gk::to_acc(grad_xhat[e]);
       sum_g += g;
       sum_gx += g * gk::to_acc(xhat[e]);
@@ -72,7 +76,7 @@ __global__ void normalize_backward(const T* __restrict__ grad_xhat, const T* __r
     const Acc mean_gx = gk::block_sum(sum_gx, scratch) / static_cast<Acc>(count);
     const Acc scale = invstd[group];
     for (long long j = threadIdx.x; j < count; j += blockDim.x) {
-      const long long e = normalization_detail::element(group, j, groups, inner);
+      const long long e = normalization_detail::element(group, j, outer, groups, inner);
       const Acc g = gk::to_acc(grad_xhat[e]);
       grad_x[e] = gk::from_acc<T>((g - mean_g - gk::to_acc(xhat[e]) * mean_gx) * scale);
     }

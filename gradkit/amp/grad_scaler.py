@@ -173,7 +173,7 @@ class GradScaler:
         flags = state["found_inf_per_device"]
         if not flags:
             raise AssertionError("No inf checks were recorded for this optimizer.")
-        if hasattr(optimizer, "_amp_options"):
+        if getattr(optimizer, "_step_supports_amp_scaling", False):
             optimizer._amp_found_inf = flags
             try:
                 result = optimizer.step()

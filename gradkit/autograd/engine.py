@@ -34,6 +34,7 @@ def _root_grads(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None, op: 
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
             raise TypeError(f"{op}: outputs must be Tensors, got {type(out).__name__} at {i}")
+        _function.sync_view(out)  # a view whose base changed in place: use its current history
         if not out.requires_grad:
             raise RuntimeError(
                 f"{op}: element {i} of tensors does not require grad and does not have a "
@@ -58,10 +59,25 @@ def _root_grads(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None, op: 
     return roots
 
 
+class PostAccumulateGradHook:
+    """A leaf hook ``fn(leaf)`` that runs after a gradient was accumulated into ``leaf.grad``.
+
+    Kept in the leaf's ``_hooks`` list beside the gradient hooks (told apart by class), so a
+    leaf without hooks pays nothing for this.
+    """
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+
 def _accumulate_into_leaf(leaf: Any, grad: Any, create_graph: bool) -> None:
     hooks = leaf._hooks
     if hooks:
         for hook in hooks:
+            if hook.__class__ is PostAccumulateGradHook:
+                continue
             new = hook(grad)
             if new is not None:
                 grad = new
@@ -83,6 +99,10 @@ def _accumulate_into_leaf(leaf: Any, grad: Any, create_graph: bool) -> None:
     else:
         leaf.grad = old + grad
         leaf._grad_owned = True
+    if hooks:
+        for hook in hooks:
+            if hook.__class__ is PostAccumulateGradHook:
+                hook.fn(leaf)
 
 
 def _discover(roots: list, captures: dict | None) -> tuple[dict, set | None, set | None]:
@@ -194,6 +214,18 @@ def _check_finite(node: Function, result: tuple) -> None:
                 )
 
 
+# Callbacks queued during a backward pass (e.g. by a gradient hook) run once the outermost
+# pass has finished; DistributedDataParallel waits for its gradient all-reduces there.
+_final_callbacks: list = []
+_depth = 0
+
+
+def queue_callback(callback: Any) -> None:
+    """Run ``callback()`` when the backward pass now running has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``). Dropped if that pass raises."""
+    _final_callbacks.append(callback)
+
+
 def execute(
     outputs: Sequence[Any],
     grad_outputs: Sequence[Any] | None,
@@ -204,7 +236,42 @@ def execute(
     op: str = "backward",
 ) -> list | None:
     """Run backward from ``outputs``. With ``accumulate`` add into leaves' ``.grad``;
-    otherwise return the gradients of ``inputs`` (None where unreachable)."""
+    otherwise return the gradients of ``inputs`` (None where unreachable). Callbacks queued
+    meanwhile run at the end of the outermost pass."""
+    global _depth
+    _depth += 1
+    try:
+        result = _execute(outputs, grad_outputs, retain_graph, create_graph, inputs,
+                          accumulate, op)
+    except BaseException:
+        _depth -= 1
+        if _depth == 0:
+            _final_callbacks.clear()
+        raise
+    _depth -= 1
+    if _depth == 0 and _final_callbacks:
+        _run_final_callbacks()
+    return result
+
+
+def _run_final_callbacks() -> None:
+    # A callback may queue another; run until none is left, each exactly once.
+    while _final_callbacks:
+        callbacks = list(_final_callbacks)
+        _final_callbacks.clear()
+        for callback in callbacks:
+            callback()
+
+
+def _execute(
+    outputs: Sequence[Any],
+    grad_outputs: Sequence[Any] | None,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Any] | None,
+    accumulate: bool,
+    op: str,
+) -> list | None:
     roots = _root_grads(outputs, grad_outputs, op)
     captures: dict | None = None
     captured: list | None = None
@@ -213,6 +280,7 @@ def execute(
         captured = [None] * len(inputs)
         captures = {}
         for i, t in enumerate(inputs):
+            _function.sync_view(t)
             if t.grad_fn is None:
                 captures[(id(t), 0)] = i
             else:

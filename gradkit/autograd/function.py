@@ -133,13 +133,21 @@ class Function:
         recording = False
         if state.enabled:
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    recording = True
-                    break
+                if isinstance(a, Tensor):
+                    if a._view_base is not None and a._vc[0] != a._view_version:
+                        refresh_view(a)  # its base changed in place since its grad_fn was made
+                    if a.requires_grad:
+                        recording = True
+                        break
         if recording:
             edges = []
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
+                if isinstance(a, Tensor):
+                    if a._view_base is not None and a._vc[0] != a._view_version:
+                        refresh_view(a)
+                    if not a.requires_grad:
+                        edges.append(None)
+                        continue
                     node = a.grad_fn
                     # a leaf's edge points at the tensor itself: the engine accumulates into
                     # its .grad
@@ -149,7 +157,12 @@ class Function:
             ctx.next_edges = tuple(edges)
         previous = state.enabled
         state.enabled = False
-        forward_mode = _fw.state.levels and _fw.has_tangents(args)
+        forward_mode = False
+        if _fw.state.levels:
+            for a in args:
+                if isinstance(a, Tensor) and a._view_base is not None:
+                    sync_view(a)  # a stale view's tangent is rebuilt with its grad_fn
+            forward_mode = _fw.has_tangents(args)
         try:
             if forward_mode:
                 with _fw.hidden_levels(-1):  # tangents come from the jvp rule, not from inside
@@ -171,6 +184,36 @@ class Function:
 
 
 _new = object.__new__
+
+
+def refresh_view(view: Any) -> None:
+    """Give a view whose base was changed in place since its grad_fn was made (the shared
+    version counter moved on) the history it has now: its view function applied to the
+    base's current graph. PyTorch regenerates a view's grad_fn the same way, lazily."""
+    base = view._view_base
+    view._view_version = view._vc[0]
+    if view.grad_fn is None and view.requires_grad:
+        return  # the user made this view a leaf of its own
+    if not (base.requires_grad or view.requires_grad or base._fw or view._fw):
+        return  # no history or tangent on either side: nothing to rebuild
+    fresh = base
+    previous = state.enabled
+    state.enabled = not view._view_no_grad  # a view made under no_grad stays a constant
+    try:
+        for cls, arg in view._view_fn:
+            fresh = cls.apply(fresh, arg)
+    finally:
+        state.enabled = previous
+    view.grad_fn = fresh.grad_fn
+    view._output_nr = fresh._output_nr
+    view.requires_grad = fresh.requires_grad
+    view._fw = fresh._fw
+
+
+def sync_view(tensor: Any) -> None:
+    """Bring a view's grad_fn up to date before it is read (backward roots, hooks)."""
+    if tensor._view_base is not None and tensor._vc[0] != tensor._view_version:
+        refresh_view(tensor)
 
 
 def _connect_one(ctx: Function, out: Any, args: tuple) -> Any:

@@ -11,6 +11,7 @@ Typical training input::
 from . import transforms
 from .collate import default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
+from .distributed_sampler import DistributedSampler
 from .datasets import (
     CIFAR10,
     MNIST,
@@ -31,6 +32,7 @@ __all__ = [
     "Compose",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "FashionMNIST",
     "ImageDataset",
     "Normalize",

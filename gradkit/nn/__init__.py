@@ -3,7 +3,7 @@
 # ruff: noqa: F401 - this file only re-exports
 
 # ---- layers, losses and the functional API (the layers engineer's block) ----
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
 from .layers import (
     GELU,

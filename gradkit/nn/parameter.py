@@ -38,6 +38,8 @@ class Parameter(Tensor):
         self._hooks = None
         self._grad_owned = False
         self._retains_grad = False
+        self._fw = None
+        self._view_base = None  # a Parameter is never a view (see Tensor._make)
         if requires_grad:
             self.requires_grad_(True)
 

@@ -136,7 +136,7 @@ class GetItem(Function):
         except IndexError as error:
             raise IndexError(f"getitem: {error} (tensor shape {tuple(x.shape)})") from None
         if _is_basic(index):
-            return _view_of(x, data)
+            return _view_of(ctx, x, data, GetItem, index)
         return Tensor._make(data, x.device)
 
     @staticmethod

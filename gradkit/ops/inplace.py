@@ -1,37 +1,106 @@
 """In-place updates: += -= *= /=, zero_, fill_, copy_ and x[idx] = v.
 
-Outside recording, they write into the tensor's memory (so views see the change) and bump the
-version counter that saved-tensor checks read. While recording, the new value is computed out
-of place and the tensor is re-pointed at it and at its graph node ("rebased"), so gradients
-stay exact; the counter is bumped all the same, so a node that saved the old value refuses to
-run backward with the new one.
+Every in-place op writes into the tensor's memory (so views and the base see the change) and
+bumps the version counter (shared by a base and all its views) that saved-tensor checks read.
+
+While a graph is being recorded, the new value is computed out of place from a snapshot (a
+copy of the old value, which the new value's graph may have saved), written into the memory,
+and the tensor is re-pointed at the new value's graph node ("rebased"), so gradients are
+exact; a node that saved the old memory refuses to run backward with the new values.
+
+Views (PyTorch's view tracking). A view made by reshape, permute/transpose, broadcast_to/expand,
+basic indexing, split/chunk/unbind/narrow, squeeze/unsqueeze/flatten knows its base (the root
+tensor whose memory it shares) and its view function (the ops that make it from the base; see
+``_view_of`` in gradkit/ops/shape.py).
+
+- In-place op on a view while recording: besides rebasing the view onto its new value ``new``,
+  the base is rebased onto ``CopySlices(old base, new)``: "the old base with the view's
+  elements replaced by ``new``". Its forward does no work (the write into the view already
+  changed the base's memory); its backward sends the base's gradient at the view's positions
+  to ``new`` (the view function applied to the gradient) and the rest to the old base (the
+  gradient with those positions zeroed). Both are built from differentiable ops, so
+  create_graph=True works through it.
+- In-place op on a base (or on another view of it): the shared version counter moves on, and
+  a view whose grad_fn was made at an older version gets a new one, lazily, the next time it
+  is used (an op's input, an in-place op, a backward root, a hook): its view function applied
+  to the base's current graph (``refresh_view`` in gradkit/autograd/function.py).
+
+Forward-mode tangents follow the same path: the new value carries its tangent, CopySlices.jvp
+writes it into the base's tangent, and a stale view's tangent is rebuilt with its grad_fn.
+
+Refused, as in PyTorch (outside no_grad): in-place ops on a leaf that requires grad and on its
+views, and on a view made under no_grad from a tensor with history (such a view stays a
+constant: changes to its base do not give it a grad_fn). Always refused: in-place ops on
+broadcast (expanded) views, whose elements alias each other (NumPy makes them read-only).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from ..autograd import forward_state as _forward
+from ..autograd.function import Function, sync_view
 from ..autograd.grad_mode import state
 from ..tensor import Tensor
 
 
 def _refuse_leaf(x: Tensor, op: str) -> None:
-    if state.enabled and x.requires_grad and x.grad_fn is None:
+    if not (state.enabled or _forward.state.levels):
+        return
+    sync_view(x)
+    if not state.enabled:
+        return
+    if x.requires_grad and x.grad_fn is None:
         raise RuntimeError(
             f"{op}: a leaf tensor that requires grad cannot be modified in place; do it "
             "inside gk.no_grad() or use an out-of-place op"
         )
+    base = x._view_base
+    if base is None:
+        return
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            f"{op}: a view of a leaf tensor that requires grad cannot be modified in place; "
+            "do it inside gk.no_grad() or use an out-of-place op"
+        )
+    if x._view_no_grad:
+        raise RuntimeError(
+            f"{op}: a view created in no_grad mode from a tensor that requires grad is being "
+            "modified in place with grad mode enabled; create the view and modify it both "
+            "inside gk.no_grad() or both outside it"
+        )
 
 
-def _recording(*values: Any) -> bool:
-    return state.enabled and any(isinstance(v, Tensor) and v.requires_grad for v in values)
+def _recording(x: Tensor, *values: Any) -> bool:
+    if not state.enabled:
+        return False
+    if x.requires_grad or any(isinstance(v, Tensor) and v.requires_grad for v in values):
+        return True
+    # the base has history even if this view (a user's requires_grad_ games) has none: the
+    # base's graph must learn of the change all the same
+    base = x._view_base
+    return base is not None and base.requires_grad
+
+
+def _tracking(x: Tensor, *values: Any) -> bool:
+    """Whether the update needs the out-of-place path: for a graph, or for forward-mode
+    tangents (which the new value carries, and the base gets through CopySlices.jvp)."""
+    if _recording(x, *values):
+        return True
+    if not _forward.state.levels:
+        return False
+    base = x._view_base
+    return _forward.has_visible_tangents((x, base) + values)
 
 
 def _snapshot(x: Tensor) -> Tensor:
     """x as it is now, in its own memory: the new value is written into x's memory below (so
     views see it), and the graph may have saved this copy."""
-    return Tensor._from_graph(x.data.copy(), x.device, x.requires_grad, x.grad_fn,
-                              x._output_nr, [0])
+    snapshot = Tensor._from_graph(x.data.copy(), x.device, x.requires_grad, x.grad_fn,
+                                  x._output_nr, [0])
+    snapshot._fw = x._fw
+    return snapshot
 
 
 def _overwrite(x: Tensor, value: Any) -> Tensor:
@@ -55,11 +124,95 @@ def _rebase(x: Tensor, new: Tensor, op: str) -> Tensor:
         x.data[...] = new.data
     except ValueError as error:
         raise ValueError(f"{op}: cannot write into the tensor in place ({error})") from None
-    x.grad_fn = new.grad_fn
-    x._output_nr = new._output_nr
-    x.requires_grad = new.requires_grad
+    graph = state.enabled  # under no_grad only tangents are tracked; the graph stays
+    base = x._view_base
+    if base is not None:
+        _rebase_base(base, new, x._view_fn, graph)
+    if graph:
+        x.grad_fn = new.grad_fn
+        x._output_nr = new._output_nr
+        x.requires_grad = new.requires_grad
+    if new._fw is not None or x._fw is not None:
+        x._fw = new._fw
     x._vc[0] += 1
+    if base is not None:
+        x._view_version = x._vc[0]  # x is current; the base's other views are now stale
     return x
+
+
+def _rebase_base(base: Tensor, new_view: Tensor, view_fn: tuple, graph: bool) -> None:
+    """Re-point ``base`` at "the old base with the view's elements replaced by new_view"."""
+    out = CopySlices.apply(base, new_view, view_fn)
+    if graph:
+        base.grad_fn = out.grad_fn
+        base._output_nr = out._output_nr
+        base.requires_grad = out.requires_grad
+    if out._fw is not None or base._fw is not None:
+        base._fw = out._fw
+
+
+def _replay(view_fn: tuple, tensor: Tensor) -> Tensor:
+    """The view function applied to ``tensor`` (recorded or not, as the grad mode says)."""
+    for fn, arg in view_fn:
+        tensor = fn.apply(tensor, arg)
+    return tensor
+
+
+def _positions(shape: tuple, view_fn: tuple, device: Any) -> Any:
+    """For each element of the view, its flat (C-order) position in the base: the view
+    function applied to the base's element numbers. Layout-independent, unlike strides."""
+    numbers = device.xp.arange(math.prod(shape)).reshape(shape)
+    previous = state.enabled
+    state.enabled = False
+    try:
+        return _replay(view_fn, Tensor._make(numbers, device)).data
+    finally:
+        state.enabled = previous
+
+
+class CopySlices(Function):
+    """new_base = old base with its view (``view_fn``) replaced by ``new_view``.
+
+    Only applied after the new view value was written through the view, so the base's memory
+    already holds new_base: forward returns a Tensor over that memory and copies nothing."""
+
+    @staticmethod
+    def forward(ctx, base, new_view, view_fn):
+        ctx.view_fn = view_fn
+        ctx.shape = base.data.shape
+        ctx.meta = (base.data.dtype, base.device)
+        return Tensor._make(base.data, base.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from . import shape as _shape
+        from .index import IndexPut
+
+        need_base, need_view, _ = ctx.needs_input_grad
+        grad_base = grad_view = None
+        if need_view:
+            grad_view = _replay(ctx.view_fn, grad)
+        if need_base:
+            positions = _positions(ctx.shape, ctx.view_fn, grad.device)
+            flat = _shape.reshape(grad, (-1,))
+            grad_base = _shape.reshape(IndexPut.apply(flat, positions, 0), ctx.shape)
+        return grad_base, grad_view, None
+
+    @staticmethod
+    def jvp(ctx, tangent_base, tangent_view, _):
+        # linear in (base, new_view): the same write applied to the tangents
+        from . import shape as _shape
+        from .index import IndexPut
+
+        if tangent_base is None and tangent_view is None:
+            return None
+        if tangent_base is None:
+            dtype, device = ctx.meta
+            tangent_base = Tensor._make(device.xp.zeros(ctx.shape, dtype), device)
+        positions = _positions(ctx.shape, ctx.view_fn, tangent_base.device)
+        flat = _shape.reshape(tangent_base, (-1,))
+        value = 0 if tangent_view is None else tangent_view
+        return _shape.reshape(IndexPut.apply(flat, positions, value), ctx.shape)
 
 
 def _write(x: Tensor, value: Any, op: str, index: Any = Ellipsis) -> Tensor:
@@ -74,7 +227,7 @@ def _write(x: Tensor, value: Any, op: str, index: Any = Ellipsis) -> Tensor:
 def apply_inplace(x: Tensor, fn: Any, other: Any) -> Tensor:
     op = f"in-place {fn.__name__}"
     _refuse_leaf(x, op)
-    if _recording(x, other):
+    if _tracking(x, other):
         return _rebase(x, fn(_snapshot(x), other), op)
     result = fn(x.detach(), other)
     if result.shape != x.shape:
@@ -91,7 +244,7 @@ def fill_(x: Tensor, value: Any, _op: str = "fill_") -> Tensor:
     _refuse_leaf(x, _op)
     if isinstance(value, Tensor):
         value = value.item()
-    if _recording(x):
+    if _tracking(x):
         return _rebase(x, _overwrite(x, value), _op)
     return _write(x, value, _op)
 
@@ -106,7 +259,7 @@ def copy_(x: Tensor, source: Any) -> Tensor:
         source = Tensor(source, device=x.device)
     if source.device is not x.device:
         source = source.to(x.device)
-    if _recording(x, source):
+    if _tracking(x, source):
         from .shape import broadcast_to
 
         try:
@@ -122,7 +275,7 @@ def copy_(x: Tensor, source: Any) -> Tensor:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     _refuse_leaf(x, "setitem")
-    if _recording(x, value):
+    if _tracking(x, value):
         from .index import index_put
 
         _rebase(x, index_put(_snapshot(x), index, value), "setitem")

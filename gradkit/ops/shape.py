@@ -15,13 +15,30 @@ from ..tensor import Tensor
 from ._util import normalize_axis
 
 
-def _view_of(x: Tensor, data: Any) -> Tensor:
-    """A result that shares memory with x shares its version counter too, so an in-place
-    change through either is seen by the other's saved-tensor checks."""
+def _view_of(ctx: Any, x: Tensor, data: Any, op: Any, arg: Any) -> Tensor:
+    """The result ``data = op(x, arg)`` of the call ``ctx`` as a Tensor. If it shares memory
+    with x it is a view: it shares x's version counter (an in-place change through either is
+    seen by the other's saved-tensor checks) and records its base (the root of a chain of
+    views) and its view function (the ``(Function, arg)`` steps that make it from the base),
+    so that an in-place op on it can rewrite the base's graph and its own grad_fn can be
+    rebuilt when the base is changed in place (see gradkit/ops/inplace.py)."""
     out = Tensor._make(data, x.device)
     # `.base` alone is not enough: a reshape that had to copy still has a (temporary) base.
     if data is x.data or (data.base is not None and x.device.xp.may_share_memory(data, x.data)):
-        out._vc = x._vc
+        vc = out._vc = x._vc
+        out._view_version = vc[0]
+        # made under no_grad from a tensor with history: it stays a constant (PyTorch forbids
+        # modifying such a view in place while recording)
+        no_grad = x.requires_grad and not ctx.next_edges
+        base = x._view_base
+        if base is None:
+            out._view_base = x
+            out._view_fn = ((op, arg),)
+            out._view_no_grad = no_grad
+        else:
+            out._view_base = base
+            out._view_fn = x._view_fn + ((op, arg),)
+            out._view_no_grad = no_grad or x._view_no_grad
     return out
 
 
@@ -59,7 +76,7 @@ class Reshape(Function):
                 f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} "
                 f"({x.data.size} elements) into shape {tuple(shape)}"
             ) from None
-        return _view_of(x, data)
+        return _view_of(ctx, x, data, Reshape, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,7 +98,7 @@ class BroadcastTo(Function):
             raise ValueError(
                 f"broadcast_to: cannot broadcast shape {tuple(x.shape)} to {tuple(shape)}"
             ) from None
-        return _view_of(x, data)
+        return _view_of(ctx, x, data, BroadcastTo, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -98,7 +115,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return _view_of(x, x.data.transpose(axes))
+        return _view_of(ctx, x, x.data.transpose(axes), Permute, axes)
 
     @staticmethod
     def backward(ctx, grad):
@@ -404,8 +421,10 @@ class Split(Function):
         lead = (slice(None),) * axis
         outputs = []
         start = 0
+        get_item = _lazy_index().GetItem  # a piece's view function is the slice that made it
         for size in sizes:
-            outputs.append(_view_of(x, x.data[lead + (slice(start, start + size),)]))
+            index = lead + (slice(start, start + size),)
+            outputs.append(_view_of(ctx, x, x.data[index], get_item, index))
             start += size
         return tuple(outputs)
 
@@ -475,7 +494,9 @@ class Unbind(Function):
     def forward(ctx, x, axis):
         ctx.axis = axis
         lead = (slice(None),) * axis
-        return tuple(_view_of(x, x.data[lead + (i, Ellipsis)]) for i in range(x.shape[axis]))
+        get_item = _lazy_index().GetItem
+        indices = [lead + (i, Ellipsis) for i in range(x.shape[axis])]
+        return tuple(_view_of(ctx, x, x.data[index], get_item, index) for index in indices)
 
     @staticmethod
     def backward(ctx, *grads):

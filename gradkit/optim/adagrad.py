@@ -14,6 +14,8 @@ class Adagrad(Optimizer):
     """PyTorch's Adagrad: s += g**2, p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps).
     The accumulators exist from construction on (filled with initial_accumulator_value)."""
 
+    _step_supports_amp_scaling = True  # reads found_inf on the device (amp.GradScaler)
+
     def __init__(
         self,
         params: Iterable[Any],

@@ -14,6 +14,8 @@ class Adam(Optimizer):
     """PyTorch's Adam: L2 weight decay added to the gradient, bias-corrected moments,
     p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)."""
 
+    _step_supports_amp_scaling = True  # reads found_inf on the device (amp.GradScaler)
+
     _decoupled = False
 
     def __init__(

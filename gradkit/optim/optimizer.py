@@ -167,6 +167,9 @@ class Optimizer:
     # flag}. Every primitive call receives its device's flag and skips the update itself when
     # the flag is set, so a scaled step never copies the flag to the host.
     _amp_found_inf: dict | None = None
+    # True for optimizers whose every primitive call passes **self._amp_options(device); for
+    # others GradScaler.step decides on the host (one sync), as PyTorch does.
+    _step_supports_amp_scaling = False
 
     def _amp_options(self, device: Device) -> dict[str, Any]:
         flags = self._amp_found_inf

@@ -14,6 +14,8 @@ class RMSprop(Optimizer):
     """PyTorch's RMSprop: v = alpha * v + (1 - alpha) * g**2; with ``centered`` the running mean
     of g is subtracted: denominator sqrt(v - mean**2) + eps."""
 
+    _step_supports_amp_scaling = True  # reads found_inf on the device (amp.GradScaler)
+
     def __init__(
         self,
         params: Iterable[Any],

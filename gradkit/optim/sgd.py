@@ -14,6 +14,8 @@ class SGD(Optimizer):
     """PyTorch's SGD: buf = momentum * buf + (1 - dampening) * g (buf = g on the first step),
     g = g + momentum * buf with Nesterov else buf, p -= lr * g."""
 
+    _step_supports_amp_scaling = True  # reads found_inf on the device (amp.GradScaler)
+
     def __init__(
         self,
         params: Iterable[Any],

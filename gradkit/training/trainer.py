@@ -264,7 +264,7 @@ class Trainer:
                     continue
                 count = int(labels.shape[0])
                 loss, batch_correct = self.train_step(images, labels)
-                loss_sum = loss_sum + loss * count
+                loss_sum = loss_sum + loss.astype("float64") * count  # no float32 drift
                 correct = correct + batch_correct
                 seen += count
                 if progress.wants_values:

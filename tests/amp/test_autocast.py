@@ -218,3 +218,23 @@ def test_bad_arguments():
         gk.amp.autocast("tpu")
     with pytest.raises(TypeError, match="autocast: supported dtype is float16"):
         gk.amp.autocast("cpu", dtype=gk.float64)
+
+
+def test_layers_follow_the_policy():
+    gk.manual_seed(0)
+    net = gk.nn.Sequential(
+        gk.nn.Conv2d(2, 4, 3),
+        gk.nn.BatchNorm2d(4),
+        gk.nn.ReLU(),
+        gk.nn.Flatten(),
+        gk.nn.Linear(4 * 3 * 3, 5),
+    )
+    x = gk.randn(2, 2, 5, 5)
+    with gk.amp.autocast("cpu"):
+        conv = net[0](x)
+        normed = net[1](conv)
+        out = net(x)
+        loss = F.cross_entropy(out, gk.tensor([1, 3]))
+    assert (conv.dtype, normed.dtype, out.dtype, loss.dtype) == (F16, F32, F16, F32)
+    loss.backward()
+    assert all(p.grad.dtype == F32 for p in net.parameters())

@@ -174,3 +174,27 @@ def test_update_with_new_scale_and_fp16_grads_are_refused():
     scaler.scale((h * h).sum()).backward()
     with pytest.raises(ValueError, match="Attempting to unscale FP16 gradients"):
         scaler.unscale_(gk.optim.SGD([h], lr=0.1))
+
+
+def test_an_optimizer_that_cannot_read_the_flag_is_skipped_from_the_host():
+    class PlainSGD(gk.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.data -= group["lr"] * p.grad.data
+
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+    opt = PlainSGD([w], lr=0.1)
+    scaler = gk.amp.GradScaler("cpu")
+    scaler.scale((w * w).sum()).backward()
+    w.grad = gk.tensor([np.inf, 1.0])
+    scaler.step(opt)
+    scaler.update()
+    assert w.tolist() == [1.0, 2.0] and scaler.get_scale() == 2.0**15
+    opt.zero_grad()
+    scaler.scale((w * w).sum()).backward()
+    scaler.step(opt)
+    np.testing.assert_allclose(w.numpy(), [0.8, 1.6], rtol=1e-6)

@@ -34,6 +34,17 @@ def _bool_mask(shape: tuple) -> gk.Tensor:
     return gk.tensor(np.arange(np.prod(shape)).reshape(shape) % 3 == 0)
 
 
+def _inplace_through_views(a: gk.Tensor, b: gk.Tensor) -> gk.Tensor:
+    """In-place ops through views (CopySlices): a view of a view is scaled in place, an older
+    view is read after its base changed, and the base is updated through a slice."""
+    y = a * 1.0
+    row = y[0]
+    columns = y[:, 1:].T
+    columns *= b
+    y[1:] += row
+    return y * row.sum()
+
+
 # name: (fn, specs, options)
 CASES: dict[str, tuple[Any, list, dict]] = {
     # arithmetic (with broadcasting)
@@ -137,6 +148,7 @@ CASES: dict[str, tuple[Any, list, dict]] = {
         [(2, 3), (2, 2)],
         {},
     ),
+    "inplace_through_views": (_inplace_through_views, [(3, 3), (2, 3)], {}),
     # linear algebra
     "matmul": (gk.matmul, [(2, 3), (3, 2)], {}),
     "matmul_batched": (gk.matmul, [(2, 2, 3), (3, 2)], {}),

@@ -155,4 +155,10 @@ def test_the_table_matches_the_numpy_table_on_the_executor(executor):
     calls = _calls(np.random.default_rng(0))
     with use_runtime(executor):
         for name, args in calls.items():
-            _assert_same(getattr(cuda_table, name)(*args), getattr(cpu_table, name)(*args), name)
+            actual, expected = getattr(cuda_table, name)(*args), getattr(cpu_table, name)(*args)
+            if name == "conv2d_forward":
+                # The saved columns are each backend's own handle for its weight gradient
+                # (the NumPy twin picks its layout per shape); only y is the contract.
+                assert actual[1] is not None
+                actual, expected = actual[0], expected[0]
+            _assert_same(actual, expected, name)

@@ -17,7 +17,9 @@ C_TYPES = {
     np.dtype(np.float32): "float",
     np.dtype(np.float64): "double",
 }
-MAX_THREADS_PER_BLOCK = 1024
+# For row-per-block kernels: 512 leaves each thread up to 128 registers (a 1024-thread block
+# fails to launch once a kernel needs more than 64, e.g. double-precision statistics).
+MAX_THREADS_PER_BLOCK = 512
 
 _override = threading.local()
 
@@ -68,7 +70,7 @@ def check_float_dtype(op: str, name: str, array) -> None:
 
 
 def row_geometry(runtime: KernelRuntime, rows: int, cols: int) -> tuple[Dim3, Dim3]:
-    """(grid, block) for one block per row: a power-of-two block of 32..1024 threads that
+    """(grid, block) for one block per row: a power-of-two block of 32..512 threads that
     covers the row when it can (each thread loops over the rest), and at most
     runtime.max_grid_blocks blocks (each block loops over rows)."""
     threads = 32

@@ -28,7 +28,7 @@ THREADS_PER_BLOCK = 512  # a multiple of 32: the norm kernel's block reduction n
 _CACHE_ENTRIES = 256
 _cache: collections.OrderedDict[tuple, tuple[Any, int]] = collections.OrderedDict()
 _cache_lock = threading.Lock()
-_pinned_in_flight: collections.deque = collections.deque(maxlen=64)
+_pinned_in_flight: collections.deque = collections.deque()  # (event, staging buffer)
 
 
 def metadata(
@@ -111,6 +111,13 @@ def _upload(runtime: KernelRuntime, host: np.ndarray) -> Any:
     pinned = cupyx.empty_pinned(host.shape, host.dtype)
     pinned[...] = host
     device = xp.empty(host.shape, host.dtype)
-    device.set(pinned, stream=xp.cuda.get_current_stream())
-    _pinned_in_flight.append(pinned)  # keep the staging buffer alive until the copy has run
+    stream = xp.cuda.get_current_stream()
+    device.set(pinned, stream=stream)
+    # Keep each staging buffer until its copy has run: an event query never blocks.
+    event = xp.cuda.Event(disable_timing=True)
+    event.record(stream)
+    with _cache_lock:
+        _pinned_in_flight.append((event, pinned))
+        while _pinned_in_flight and _pinned_in_flight[0][0].done:
+            _pinned_in_flight.popleft()
     return device

@@ -1,0 +1,5 @@
+"""Data parallelism: ``DistributedDataParallel`` (one replica per process, averaged gradients)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
