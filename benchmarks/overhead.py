@@ -5,20 +5,29 @@
 2. One MLP training step (784-512-512-10, batch 128, ReLU, cross entropy via log_softmax, SGD with
    momentum applied by hand under no_grad), where the arithmetic should dominate.
 
+Everything runs on one thread (torch.set_num_threads(1), NumPy's BLAS limited by threadpoolctl)
+and is timed in process CPU time, so a busy shared machine changes the figures little and the three
+libraries are compared on equal terms.
+
 Run: .venv/bin/python benchmarks/overhead.py   (writes benchmarks/results/overhead.json)
 """
 
 from __future__ import annotations
 
 import sys
+import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import measure, print_table, save  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 import gradkit as gk  # noqa: E402
+
+measure = partial(measure, clock=time.process_time)  # noqa: F811 - CPU time, see the docstring
 
 CHAIN = 100
 SIZE = 16
@@ -243,6 +252,17 @@ def check_same_losses() -> None:
 
 
 def main() -> None:
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    with threadpool_limits(limits=1, user_api="blas"):
+        run()
+
+
+def run() -> None:
     check_same_losses()
     chain_rows = bench_chain()
     print_table("Per-op overhead (16 elements)", chain_rows,

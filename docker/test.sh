@@ -126,8 +126,8 @@ local_debian_base() {
         rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
         mkdir -p "$CACHE"
         tar -C "$rootfs" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-        rm -rf "$rootfs"
-        note "local base: debootstrap took $(since "$started") s"
+        rm -rf --one-file-system "$rootfs"
+        echo "debootstrap and tarball: $(since "$started") s"
     fi
     "$DOCKER" import "$tarball" "$LOCAL_BASE" >/dev/null
 }
@@ -165,12 +165,14 @@ train() {  # $1: host output folder, $2: seed
         || { tail -20 "$1.log" >&2; fail "gradkit train in the container"; }
 }
 
+TEST_STARTED="$(now)"
 pick_client
 ensure_daemon
 
 say "base image"
+started="$(now)"
 BASE_USED="$(resolve_base "${BASE:-}" "$DEFAULT_BASE")"
-note "base: $BASE_USED"
+note "base: $BASE_USED ($(since "$started") s to get it)"
 
 say "docker build -f docker/Dockerfile -t $IMAGE (BASE=$BASE_USED)"
 started="$(now)"
@@ -204,7 +206,7 @@ train "$WORK/out-a" "$SEED"
 note "train run 1: $(since "$started") s"
 started="$(now)"
 train "$WORK/out-b" "$SEED"
-note "train run 2: $(since "$started") s"
+note "train run 2 (same seed): $(since "$started") s"
 # A run with another seed must differ: proof that the comparison below can fail.
 train "$WORK/out-c" "$((SEED + 1))"
 tail -2 "$WORK/out-a.log"
@@ -278,8 +280,11 @@ if [ "$WITH_CUDA" = 1 ]; then
     note "cuda build (BASE=$CUDA_BASE_USED): $(since "$started") s; $(image_size "$CUDA_IMAGE")"
     run "$CUDA_IMAGE" info | tee "$WORK/cuda-info.txt"
     grep -q '^CUDA: ' "$WORK/cuda-info.txt" || fail "the CUDA image's info says nothing of CUDA"
+    ! grep -q 'CuPy is not installed\|CuPy failed to import' "$WORK/cuda-info.txt" \
+        || fail "CuPy is missing or broken in the CUDA image"
     note "cuda info: $(grep '^CUDA: ' "$WORK/cuda-info.txt")"
 fi
 
+note "total: $(since "$TEST_STARTED") s"
 say "docker-test passed"
 printf '  %s\n' "${SUMMARY[@]}"

@@ -45,7 +45,7 @@ class Forecaster(nn.Module):
 
 def main(argv: list[str] | None = None) -> tuple[float, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
         "--smoke", action="store_true", default="GRADKIT_EXAMPLE_SMOKE" in os.environ

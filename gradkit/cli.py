@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 
 EXIT_USAGE = 2  # argparse's code for bad arguments; also used for settings that cannot work
-EXIT_INTERRUPTED = 130  # the shell's convention for a run stopped by Ctrl-C
 
 
 def positive_int(text: str) -> int:
@@ -134,7 +133,9 @@ def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except (TrainingError, FileNotFoundError) as error:
         print(f"gradkit train: error: {error}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, TrainingError) else 1
-    return EXIT_INTERRUPTED if record["interrupted"] else 0
+    if record["interrupted"]:  # the shell's convention: 128 + the signal (130 for Ctrl-C)
+        return 128 + (record.get("stopped_by_signal") or 2)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

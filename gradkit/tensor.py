@@ -394,8 +394,7 @@ class _RemovableHandle:
 _ndarray = np.ndarray
 
 
-def _new(cls: type) -> Any:
-    return object.__new__(cls)
+_new = object.__new__  # bound once: Tensor._make is on every op's path
 
 
 def _all_whole(data: np.ndarray) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend.device import Device, as_device
+from ..backend.device import Device
 from ..tensor import Tensor
 
 
@@ -41,7 +41,7 @@ class GradScaler:
         growth_interval: int = 2000,
         enabled: bool = True,
     ) -> None:
-        self._device = as_device(device) if isinstance(device, Device) else device
+        self._device = str(device)
         if enabled and str(device).startswith("cuda"):
             from ..cuda import availability
 

@@ -29,6 +29,7 @@ from .process_group import (
     is_initialized,
 )
 from .rank_zero import (
+    any_rank,
     is_main_process,
     quiet_unless_main,
     rank_zero_only,
@@ -43,6 +44,7 @@ __all__ = [
     "Work",
     "add_distributed_arguments",
     "all_gather",
+    "any_rank",
     "all_reduce",
     "all_reduce_found_inf",
     "backend_for_device",

@@ -78,22 +78,28 @@ def barrier() -> None:
     default_communicator("barrier").barrier()
 
 
-def all_reduce_found_inf(scaler: Any, optimizer: Any) -> None:
-    """Make a GradScaler's found-inf flags for ``optimizer`` agree on every rank (max over
-    ranks), unscaling first if ``scaler.unscale_(optimizer)`` has not run yet.
+def all_reduce_found_inf(scaler: Any, optimizer: Any = None) -> None:
+    """Make a GradScaler's found-inf flags agree on every rank (max over ranks), so that every
+    rank skips the same steps and the replicas stay identical.
 
-    Call it between backward and ``scaler.step(optimizer)`` when the ranks' gradients may
-    differ (e.g. gradients not all-reduced, as under ``no_sync``), so that every rank skips
-    the same steps and the replicas stay identical. With DistributedDataParallel the
-    averaged gradients are identical on every rank, and so are the flags, already.
+    With ``optimizer``, its flags (running ``scaler.unscale_(optimizer)`` first if it has not
+    run yet); without, the flags of every optimizer unscaled so far. Call it between backward
+    and ``scaler.step``. Needed when the ranks' gradients may differ (not all-reduced, e.g.
+    under ``no_sync``); with DistributedDataParallel the averaged gradients, NaN/Inf included,
+    are identical on every rank, and so are the flags already.
     """
     if not scaler.is_enabled():
         return
     group = default_communicator("all_reduce_found_inf")
-    state = scaler._state(optimizer)
-    if not state["found_inf_per_device"]:
-        scaler.unscale_(optimizer)
-    works = [group.all_reduce(flag, "max") for flag in state["found_inf_per_device"].values()]
+    if optimizer is not None:
+        state = scaler._state(optimizer)
+        if not state["found_inf_per_device"]:
+            scaler.unscale_(optimizer)
+        states = [state]
+    else:
+        states = list(scaler._per_optimizer.values())
+    flags = [flag for state in states for flag in state["found_inf_per_device"].values()]
+    works = [group.all_reduce(flag, "max") for flag in flags]
     for work in works:
         work.wait()
 

@@ -8,6 +8,7 @@ against this interface only, so the backends share everything above it.
 
 from __future__ import annotations
 
+import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -57,6 +58,11 @@ class Communicator(ABC):
         *array.shape)."""
 
     @abstractmethod
+    def host_all_reduce(self, array: Any, op: str) -> Work:
+        """``all_reduce`` of a small NumPy array through MPI, whatever the backend: for
+        bookkeeping (stop flags, epoch metrics) that must not wait on the GPU."""
+
+    @abstractmethod
     def barrier(self) -> None:
         """Return once every rank has called barrier (raise after the timeout)."""
 
@@ -69,31 +75,44 @@ class Communicator(ABC):
         """Release the communicator's resources."""
 
 
+# How long a wait polls flat out (yielding the core between polls) before it starts sleeping.
+# MPI's non-blocking collectives only move data inside MPI calls, so a large message in
+# flight needs polls at full rate; a wait this long means a peer is far behind instead.
+BUSY_POLL_S = 5.0
+
+
 def wait_until(done: Callable[[], bool], timeout: float, what: str, rank: int) -> None:
     """Poll ``done()`` until it is true; raise DistributedTimeoutError after ``timeout`` s.
 
     Polling (rather than a blocking wait) is what lets a rank notice that a peer died or
-    hung; it also drives MPI's progress engine, which only advances inside MPI calls. The
-    first polls spin, later ones sleep up to a millisecond, so short waits stay short and
-    long waits do not burn a core.
+    hung. Each poll also drives MPI's progress engine. Between polls the process yields its
+    core (as Open MPI does when idle), and after ``BUSY_POLL_S`` it sleeps a millisecond, so
+    that a rank waiting for a slow peer does not burn a core for minutes.
     """
     if done():
         return
-    deadline = time.monotonic() + timeout
-    spins = 0
-    delay = 0.0
+    started = time.monotonic()
+    deadline = started + timeout
+    polls = 0
     while not done():
-        if spins < 2000:
-            spins += 1
+        polls += 1
+        if polls % 64:
+            _yield_core()
             continue
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise DistributedTimeoutError(
                 f"gradkit.distributed: rank {rank}: {what} did not complete within "
                 f"{timeout:g} s; another rank has probably failed, hung or called different "
                 "collectives (raise the limit with init_process_group(timeout=...))"
             )
-        time.sleep(delay)
-        delay = min(1e-3, delay * 2 if delay else 1e-5)
+        if now - started > BUSY_POLL_S:
+            time.sleep(1e-3)
+        else:
+            _yield_core()
+
+
+_yield_core = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 class ThenWork(Work):

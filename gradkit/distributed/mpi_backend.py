@@ -87,6 +87,9 @@ class MPICommunicator(Communicator):
 
         return ThenWork(work, finish)
 
+    def host_all_reduce(self, array: Any, op: str) -> Work:
+        return self.all_reduce(array, op)
+
     def broadcast(self, array: Any, src: int) -> Work:
         self._check(array, "broadcast")
         request = self.comm.Ibcast(_as_bytes(array), root=src)

@@ -74,6 +74,7 @@ class NCCLCommunicator(Communicator):
         unique_id = nccl.get_unique_id() if self.rank == 0 else None
         unique_id = mpi_comm.bcast(unique_id, root=0)
         self._comm = nccl.NcclCommunicator(self.world_size, unique_id, self.rank)
+        self._host: Any = None  # an MPI communicator for host-side values, made on first use
         self._ops = {"sum": nccl.NCCL_SUM, "max": nccl.NCCL_MAX, "min": nccl.NCCL_MIN}
         # ncclAvg exists from NCCL 2.10; without it, sum and scale.
         self._native_avg = getattr(nccl, "NCCL_AVG", None)
@@ -104,6 +105,13 @@ class NCCLCommunicator(Communicator):
             return work
         array *= 1.0 / self.world_size  # queued on the same stream, after the sum
         return work
+
+    def host_all_reduce(self, array: Any, op: str) -> Work:
+        if self._host is None:
+            from .mpi_backend import MPICommunicator
+
+            self._host = MPICommunicator(self._mpi_comm, self.timeout)
+        return self._host.all_reduce(array, op)
 
     def broadcast(self, array: Any, src: int) -> Work:
         datatype = self._type_of(array, "broadcast")

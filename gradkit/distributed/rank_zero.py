@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
+import numpy as np
+
 from .process_group import default_communicator, get_rank, is_initialized
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,23 +43,23 @@ def quiet_unless_main(stream: TextIO) -> TextIO:
 
 
 def sum_over_ranks(*values: float) -> tuple[float, ...]:
-    """Each value summed over all ranks (one all-reduce for all of them), e.g. the epoch's
+    """Each value summed over all ranks (one host all-reduce for all of them), e.g. the epoch's
     loss sum, correct count and sample count, for metrics of the whole global batch."""
     if not is_initialized():
         return tuple(float(v) for v in values)
-    group = default_communicator("sum_over_ranks")
-    import numpy as np
-
     host = np.asarray([float(v) for v in values], dtype=np.float64)
-    if group.device_type == "cpu":
-        group.all_reduce(host, "sum").wait()
-        return tuple(float(v) for v in host)
-    import cupy
+    default_communicator("sum_over_ranks").host_all_reduce(host, "sum").wait()
+    return tuple(float(v) for v in host)
 
-    device_values = cupy.asarray(host)
-    work = group.all_reduce(device_values, "sum")
-    work.wait()
-    return tuple(float(v) for v in cupy.asnumpy(device_values))
+
+def any_rank(flag: bool) -> bool:
+    """True on every rank when ``flag`` is true on any rank: lets all ranks agree, at the same
+    step, to stop (a signal may reach only some of them, or reach them at different steps)."""
+    if not is_initialized():
+        return bool(flag)
+    value = np.asarray([1 if flag else 0], dtype=np.int32)
+    default_communicator("any_rank").host_all_reduce(value, "max").wait()
+    return bool(value[0])
 
 
 def wait_for_everyone() -> None:

@@ -31,13 +31,16 @@ writes it into the base's tangent, and a stale view's tangent is rebuilt with it
 Refused, as in PyTorch (outside no_grad): in-place ops on a leaf that requires grad and on its
 views, and on a view made under no_grad from a tensor with history (such a view stays a
 constant: changes to its base do not give it a grad_fn). Always refused: in-place ops on
-broadcast (expanded) views, whose elements alias each other (NumPy makes them read-only).
+broadcast (expanded) views, whose elements alias each other. Unlike PyTorch, the outputs of
+split/chunk/unbind may be modified in place (their view function is the slice that made them).
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+import numpy as np
 
 from ..autograd import forward_state as _forward
 from ..autograd.function import Function, sync_view
@@ -46,6 +49,8 @@ from ..tensor import Tensor
 
 
 def _refuse_leaf(x: Tensor, op: str) -> None:
+    if x._view_base is not None:
+        _refuse_broadcast_view(x, op)
     if not (state.enabled or _forward.state.levels):
         return
     sync_view(x)
@@ -69,6 +74,18 @@ def _refuse_leaf(x: Tensor, op: str) -> None:
             f"{op}: a view created in no_grad mode from a tensor that requires grad is being "
             "modified in place with grad mode enabled; create the view and modify it both "
             "inside gk.no_grad() or both outside it"
+        )
+
+
+def _refuse_broadcast_view(x: Tensor, op: str) -> None:
+    """Elements of an expanded view share memory, so a write through it is ambiguous. NumPy
+    marks such views read-only; CuPy does not, so check the view function on every device."""
+    from .shape import BroadcastTo
+
+    if any(fn is BroadcastTo for fn, _ in x._view_fn):
+        raise ValueError(
+            f"{op}: cannot write into the tensor in place: it is a broadcast (expanded) view "
+            f"of shape {tuple(x.shape)} whose elements share memory; clone() it first"
         )
 
 
@@ -97,8 +114,9 @@ def _tracking(x: Tensor, *values: Any) -> bool:
 def _snapshot(x: Tensor) -> Tensor:
     """x as it is now, in its own memory: the new value is written into x's memory below (so
     views see it), and the graph may have saved this copy."""
-    snapshot = Tensor._from_graph(x.data.copy(), x.device, x.requires_grad, x.grad_fn,
-                                  x._output_nr, [0])
+    snapshot = Tensor._from_graph(
+        x.data.copy(), x.device, x.requires_grad, x.grad_fn, x._output_nr, [0]
+    )
     snapshot._fw = x._fw
     return snapshot
 
@@ -224,11 +242,42 @@ def _write(x: Tensor, value: Any, op: str, index: Any = Ellipsis) -> Tensor:
     return x
 
 
+_UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
+
+
+def _ufunc_inplace(x: Tensor, ufunc_name: str, other: Any, op: str) -> Tensor:
+    """One pass straight into x's memory, as `ndarray += other` does (no temporary, no copy)."""
+    if isinstance(other, Tensor):
+        if other.device is not x.device:
+            raise RuntimeError(
+                f"{op}: expected both tensors on the same device, got {x.device} and {other.device}"
+            )
+        other = other.data
+    elif isinstance(other, np.generic):
+        other = other.item()  # a NumPy scalar must not act as a strong float64 operand
+    try:
+        getattr(x.device.xp, ufunc_name)(x.data, other, out=x.data, casting="same_kind")
+    except TypeError as error:
+        raise TypeError(
+            f"{op}: the result can't be stored in a {x.dtype} tensor ({error})"
+        ) from None
+    except ValueError as error:
+        raise ValueError(
+            f"{op}: cannot update a tensor of shape {tuple(x.shape)} in place with an operand "
+            f"of shape {tuple(getattr(other, 'shape', ()))} ({error})"
+        ) from None
+    x._vc[0] += 1
+    return x
+
+
 def apply_inplace(x: Tensor, fn: Any, other: Any) -> Tensor:
     op = f"in-place {fn.__name__}"
     _refuse_leaf(x, op)
     if _tracking(x, other):
         return _rebase(x, fn(_snapshot(x), other), op)
+    ufunc = _UFUNCS.get(fn.__name__)
+    if ufunc is not None:
+        return _ufunc_inplace(x, ufunc, other, op)
     result = fn(x.detach(), other)
     if result.shape != x.shape:
         raise ValueError(
@@ -266,8 +315,7 @@ def copy_(x: Tensor, source: Any) -> Tensor:
             expanded = broadcast_to(source.to(x.dtype), x.shape)
         except ValueError:
             raise ValueError(
-                f"copy_: cannot broadcast source shape {tuple(source.shape)} to "
-                f"{tuple(x.shape)}"
+                f"copy_: cannot broadcast source shape {tuple(source.shape)} to {tuple(x.shape)}"
             ) from None
         return _rebase(x, _overwrite(x, expanded), "copy_")
     return _write(x, source.data, "copy_")

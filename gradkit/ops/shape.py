@@ -23,22 +23,26 @@ def _view_of(ctx: Any, x: Tensor, data: Any, op: Any, arg: Any) -> Tensor:
     so that an in-place op on it can rewrite the base's graph and its own grad_fn can be
     rebuilt when the base is changed in place (see gradkit/ops/inplace.py)."""
     out = Tensor._make(data, x.device)
-    # `.base` alone is not enough: a reshape that had to copy still has a (temporary) base.
-    if data is x.data or (data.base is not None and x.device.xp.may_share_memory(data, x.data)):
-        vc = out._vc = x._vc
-        out._view_version = vc[0]
-        # made under no_grad from a tensor with history: it stays a constant (PyTorch forbids
-        # modifying such a view in place while recording)
-        no_grad = x.requires_grad and not ctx.next_edges
-        base = x._view_base
-        if base is None:
-            out._view_base = x
-            out._view_fn = ((op, arg),)
-            out._view_no_grad = no_grad
-        else:
-            out._view_base = base
-            out._view_fn = x._view_fn + ((op, arg),)
-            out._view_no_grad = no_grad or x._view_no_grad
+    # Basic indexing, transposes and broadcasts always give views; only a reshape may copy.
+    # (`.base` alone is not enough: a reshape that had to copy still has a temporary base.)
+    if op is Reshape and not (
+        data is x.data or (data.base is not None and x.device.xp.may_share_memory(data, x.data))
+    ):
+        return out
+    vc = out._vc = x._vc
+    out._view_version = vc[0]
+    # made under no_grad from a tensor with history: it stays a constant (PyTorch forbids
+    # modifying such a view in place while recording)
+    no_grad = x.requires_grad and not ctx.next_edges
+    base = x._view_base
+    if base is None:
+        out._view_base = x
+        out._view_fn = ((op, arg),)
+        out._view_no_grad = no_grad
+    else:
+        out._view_base = base
+        out._view_fn = x._view_fn + ((op, arg),)
+        out._view_no_grad = no_grad or x._view_no_grad
     return out
 
 

@@ -97,32 +97,39 @@ def mixed_precision(config: TrainConfig, device: gk.Device, log: TextIO) -> tupl
     except ImportError:
         print("--amp: gradkit.amp is not available in this build; training in float32", file=log)
         return None, None
-    return (lambda: amp.autocast("cuda")), amp.GradScaler()
+    return (lambda: amp.autocast("cuda")), amp.GradScaler(str(device))
 
 
 class StopOnInterrupt:
-    """Turns the first Ctrl-C (SIGINT) into a request to stop at the next batch boundary, so
-    the loop can write a checkpoint first; a second Ctrl-C interrupts at once."""
+    """Turns the first Ctrl-C (SIGINT) or SIGTERM (what schedulers and ``kill`` send) into a
+    request to stop at the next batch boundary, so the loop can write a checkpoint first; a
+    second one interrupts at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous: Any = None
+        self.signal_number: int | None = None
+        self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        self.signal_number = signum
 
     def __enter__(self) -> StopOnInterrupt:
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: signals cannot be caught here
-            self._previous = None
+        for number in self.SIGNALS:
+            try:
+                self._previous[number] = signal.signal(number, self._handle)
+            except ValueError:  # not the main thread: signals cannot be caught here
+                pass
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+        self._previous.clear()
 
 
 class Trainer:
@@ -238,7 +245,7 @@ class Trainer:
 
     def run_epoch(self, epoch_index: int, stop: StopOnInterrupt) -> dict[str, Any] | None:
         """Train one epoch (resuming inside it if a checkpoint says so) and evaluate; None when
-        stopped by Ctrl-C, after saving a checkpoint."""
+        stopped by a signal (the caller then saves a checkpoint)."""
         config, state = self.config, self.state
         skip = state.batches_into_epoch
         partial = state.partial_epoch or {}
@@ -257,7 +264,6 @@ class Trainer:
             start_batch=skip,
         )
         started = time.perf_counter()
-        batch_index = 0
         try:
             for batch_index, (images, labels) in enumerate(self.train_loader):
                 if batch_index < skip:
@@ -387,6 +393,7 @@ class Trainer:
                     )
                     break
         record = self.write_reports(interrupted)
+        record["stopped_by_signal"] = stop.signal_number if interrupted else None
         if record["final_test_accuracy"] is not None and not interrupted:
             print(
                 f"test accuracy: {100 * record['final_test_accuracy']:.2f}% after "

@@ -31,7 +31,8 @@ def mpirun_command(n: int, script: str, *args: str) -> list[str]:
         command.append("--allow-run-as-root")
     # More ranks than cores is fine (gradkit's waits sleep); bind nothing, so ranks can share.
     command += ["--oversubscribe", "--bind-to", "none"]
-    return command + [sys.executable, str(WORKERS / script), *args]
+    target = [script] if script == "-m" else [str(WORKERS / script)]  # "-m", "gradkit", ...
+    return command + [sys.executable, *target, *args]
 
 
 def mpi_environment() -> dict[str, str]:
@@ -46,8 +47,9 @@ def mpi_environment() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def mpirun() -> Callable[..., subprocess.CompletedProcess]:
-    """``mpirun(n, script, *args, timeout=...)`` runs tests/distributed/workers/<script> on
-    ``n`` ranks and returns the finished process (stdout/stderr captured as text)."""
+    """``mpirun(n, script, *args, timeout=...)`` runs tests/distributed/workers/<script> (or,
+    with script "-m", a module: ``mpirun(2, "-m", "gradkit", "train", ...)``) on ``n`` ranks
+    and returns the finished process (stdout/stderr captured as text)."""
     missing = _missing_piece()
     if missing:
         pytest.skip(f"distributed tests need MPI: {missing}")

@@ -29,6 +29,7 @@ def test_collectives_between_two_processes(mpirun: Callable, tmp_path: Path) -> 
         check_bad_arguments(results, case, kind, words)
     check_distributed_sampler_defaults(results)
     check_found_inf_agreement(results)
+    check_host_agreement_helpers(results)
 
 
 def per_rank(rank: int) -> np.ndarray:
@@ -116,3 +117,11 @@ def check_found_inf_agreement(results: list) -> None:
     for res in results:
         assert res["scaler_param_after_step"] == [1.0, 1.0, 1.0]  # step skipped
         assert res["scaler_scale_after_update"] == 2.0  # backed off from 4.0 everywhere
+
+
+def check_host_agreement_helpers(results: list) -> None:
+    for res in results:
+        assert res["any_rank_only_rank1"] is True
+        assert res["any_rank_none"] is False
+        assert res["sum_over_ranks"] == [sum(r + 1 for r in range(WORLD)), 10.0 * WORLD]
+        assert res["is_main_process"] is (res["rank"] == 0)

@@ -175,6 +175,33 @@ def test_values_and_gradients_match_pytorch(name, dtype):
         assert mine.grad is None or mine.grad.dtype == dtype
 
 
+DEVICE_PROGRAMS = [
+    "slice_mul_broadcast",
+    "flat_view_setitem",
+    "transpose_iadd",
+    "column_copy_",
+    "chain_of_two_views",
+    "advanced_setitem_on_view",
+    "overlapping_views",
+    "nested_augmented_assignment",
+]
+
+
+@pytest.mark.parametrize("name", DEVICE_PROGRAMS)
+def test_gradients_on_each_device(device, name):
+    """The same programs with the tensors on ``device`` (CuPy views, positions, index_put)."""
+    program, shapes = PROGRAMS[name]
+    _, theirs = _inputs(shapes, np.float32)
+    ours = [gk.tensor(t.detach().numpy(), device=device, requires_grad=True) for t in theirs]
+    out, tout = program(gk, *ours), program(torch, *theirs)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().numpy(), rtol=1e-5)
+    for mine, reference in zip(ours, theirs):
+        assert mine.grad.device == mine.device and mine.grad.dtype == np.float32
+        np.testing.assert_allclose(mine.grad.cpu().numpy(), reference.grad.numpy(), rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_second_derivatives_match_pytorch(name):
     """create_graph=True through CopySlices and regenerated views: the gradient of a weighted
@@ -183,8 +210,7 @@ def test_second_derivatives_match_pytorch(name):
     ours, theirs = _inputs(shapes, np.float64, seed=2)
     out, tout = program(gk, *ours), program(torch, *theirs)
     grads = gk.autograd.grad((out * out).sum(), ours, create_graph=True, allow_unused=True)
-    tgrads = torch.autograd.grad((tout * tout).sum(), theirs, create_graph=True,
-                                 allow_unused=True)
+    tgrads = torch.autograd.grad((tout * tout).sum(), theirs, create_graph=True, allow_unused=True)
     rng = np.random.default_rng(3)
     total, ttotal = 0, 0
     for g, tg in zip(grads, tgrads):
@@ -206,8 +232,15 @@ def test_second_derivatives_match_pytorch(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["slice_mul_broadcast", "transpose_iadd", "chain_of_two_views", "base_then_old_view",
-     "advanced_setitem_on_view", "overlapping_views", "write_into_a_constant_buffer"],
+    [
+        "slice_mul_broadcast",
+        "transpose_iadd",
+        "chain_of_two_views",
+        "base_then_old_view",
+        "advanced_setitem_on_view",
+        "overlapping_views",
+        "write_into_a_constant_buffer",
+    ],
 )
 def test_finite_differences_first_and_second_order(name):
     program, shapes = PROGRAMS[name]
@@ -382,10 +415,12 @@ def test_forward_mode_through_in_place_views_matches_pytorch():
         y[1:].T[::2].mul_(x[0, :2])
         return y * old_row.sum()
 
-    out, out_tangent = gk.func.jvp(lambda x: program(gk, x), (gk.tensor(values),),
-                                   (gk.tensor(tangent),))
-    tout, tout_tangent = torch.func.jvp(lambda x: program(torch, x), (torch.tensor(values),),
-                                        (torch.tensor(tangent),))
+    out, out_tangent = gk.func.jvp(
+        lambda x: program(gk, x), (gk.tensor(values),), (gk.tensor(tangent),)
+    )
+    tout, tout_tangent = torch.func.jvp(
+        lambda x: program(torch, x), (torch.tensor(values),), (torch.tensor(tangent),)
+    )
     np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-12)
     np.testing.assert_allclose(out_tangent.numpy(), tout_tangent.numpy(), rtol=1e-10)
 
@@ -455,3 +490,35 @@ def test_saved_views_still_guard_against_in_place_changes():
     y[0:2].mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         z.sum().backward()
+
+
+def test_a_base_with_a_column_major_layout():
+    """CopySlices finds the view's elements by their logical positions, not by strides."""
+    values = np.asfortranarray(np.arange(1.0, 13.0).reshape(3, 4))
+    results = []
+    for lib in (gk, torch):
+        x = lib.tensor(values, requires_grad=True)
+        y = x * 1  # NumPy keeps the column-major layout
+        flat = y.T.reshape(-1)  # a view here only because of that layout
+        assert flat._is_view()
+        flat[2:7].mul_(x[0, 0] + 1)
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("recording", [True, False])
+def test_every_in_place_op_on_an_expanded_view_is_refused(recording):
+    x = gk.tensor([1.0, 2.0, 3.0], requires_grad=recording)
+    y = x * 1
+    for expanded in (y.expand(2, 3), y.unsqueeze(0).expand(4, 3)[1:], y.broadcast_to((1, 3))):
+        for update in (
+            lambda e: e.add_(1.0),
+            lambda e: e.fill_(0.0),
+            lambda e: e.copy_(gk.zeros(3)),
+            lambda e: e.__setitem__(0, 5.0),
+        ):
+            with pytest.raises(ValueError, match="cannot write.*broadcast"):
+                update(expanded)
+    assert y.tolist() == [1.0, 2.0, 3.0] and y._version == 0

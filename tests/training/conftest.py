@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 # Small enough to take about a second an epoch, big enough that an epoch has many batches
 # (so a signal lands in the middle of one).
 TINY_RUN = [
-    "--model", "mlp", "--dataset", "mnist", "--epochs", "3", "--batch-size", "32",
-    "--limit-train", "1024", "--limit-test", "256", "--seed", "7", "--device", "cpu",
+    "--model", "mlp", "--dataset", "mnist", "--epochs", "2", "--batch-size", "32",
+    "--limit-train", "768", "--limit-test", "128", "--seed", "7", "--device", "cpu",
     "--progress", "plain",
 ]  # fmt: skip
 

@@ -10,7 +10,7 @@ import pytest
 
 from gradkit.training import checkpointing
 
-FINAL = "ckpt-0003-000000.gk"
+FINAL = "ckpt-0002-000000.gk"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def test_sigkill_in_epoch_2_then_resume_matches(uninterrupted, tmp_path, cli):
     process = cli.start_gradkit("train", *cli.TINY_RUN, "--out", str(tmp_path))
     try:
         # The first progress line of epoch 2 comes after epoch 1's checkpoint is on disk.
-        cli.wait_for_line(process, "epoch 2/3 [")
+        cli.wait_for_line(process, "epoch 2/2 [")
         assert (tmp_path / "checkpoints" / "ckpt-0001-000000.gk").is_file()
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=30) == -signal.SIGKILL
@@ -40,14 +40,14 @@ def test_sigkill_in_epoch_2_then_resume_matches(uninterrupted, tmp_path, cli):
     cli.assert_same_weights(uninterrupted / "checkpoints" / FINAL, tmp_path / "checkpoints" / FINAL)
     history = json.loads((tmp_path / "metrics.json").read_text())["epochs"]
     reference = json.loads((uninterrupted / "metrics.json").read_text())["epochs"]
-    assert [e["epoch"] for e in history] == [1, 2, 3]
+    assert [e["epoch"] for e in history] == [1, 2]
     assert [e["test_accuracy"] for e in history] == [e["test_accuracy"] for e in reference]
 
 
 def test_sigint_saves_a_checkpoint_and_resume_matches(uninterrupted, tmp_path, cli):
     process = cli.start_gradkit("train", *cli.TINY_RUN, "--out", str(tmp_path))
     try:
-        cli.wait_for_line(process, "epoch 2/3 [")
+        cli.wait_for_line(process, "epoch 2/2 [")
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
     finally:
@@ -66,4 +66,4 @@ def test_sigint_saves_a_checkpoint_and_resume_matches(uninterrupted, tmp_path, c
     assert resumed.returncode == 0, resumed.stderr
     cli.assert_same_weights(uninterrupted / "checkpoints" / FINAL, tmp_path / "checkpoints" / FINAL)
     final = json.loads((tmp_path / "metrics.json").read_text())
-    assert final["interrupted"] is False and final["epochs_completed"] == 3
+    assert final["interrupted"] is False and final["epochs_completed"] == 2

@@ -26,6 +26,7 @@ accumulated gradients.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,8 +74,17 @@ class GradientReducer:
         self._scale = 1.0 / communicator.world_size
         self._next_bucket = 0  # buckets start in this order on every rank
         self._in_backward = False
+        # The hooks reach the reducer through a weak reference: once the wrapper is gone, the
+        # bare model trains without communicating.
+        reducer = weakref.ref(self)
+
+        def on_gradient_ready(param: Tensor) -> None:
+            owner = reducer()
+            if owner is not None:
+                owner._on_gradient_ready(param)
+
         self._handles = [
-            p.register_post_accumulate_grad_hook(self._on_gradient_ready)
+            p.register_post_accumulate_grad_hook(on_gradient_ready)
             for bucket in self.buckets
             for p in bucket.params
         ]
@@ -97,7 +107,8 @@ class GradientReducer:
         if bucket.pending == 0:
             self._start_ready_buckets()
         elif self._next_bucket:
-            # MPI only progresses inside MPI calls: nudge the oldest bucket in flight.
+            # MPI moves data only inside MPI calls: testing any request in flight runs its
+            # progress engine for all of them.
             self.buckets[self._next_bucket - 1].work.is_completed()
 
     def _start_ready_buckets(self) -> None:

@@ -94,6 +94,12 @@ def main(out_dir: str) -> None:
     results["scaler_param_after_step"] = param.numpy().tolist()
     results["scaler_scale_after_update"] = scaler.get_scale()
 
+    # Host-side agreement helpers for training loops.
+    results["any_rank_only_rank1"] = dist.any_rank(rank == 1)
+    results["any_rank_none"] = dist.any_rank(False)
+    results["sum_over_ranks"] = dist.sum_over_ranks(rank + 1, 10.0)
+    results["is_main_process"] = dist.is_main_process()
+
     dist.barrier()
     dist.destroy_process_group()
     results["initialized_after_destroy"] = dist.is_initialized()

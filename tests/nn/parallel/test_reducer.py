@@ -46,6 +46,9 @@ class EchoCommunicator(Communicator):
         self.log.append(("all_reduce", len(self.reduced) - 1, array.size))
         return _Pending(self.log, len(self.reduced) - 1)
 
+    def host_all_reduce(self, array, op):
+        return self.all_reduce(array, op)
+
     def broadcast(self, array, src):
         self.log.append(("broadcast", array.size))
         work = _Pending(self.log, -1)
@@ -254,3 +257,31 @@ def test_needs_a_process_group() -> None:
     assert not gk.distributed.is_initialized()
     with pytest.raises(RuntimeError, match="init_process_group"):
         DistributedDataParallel(mlp())
+
+
+def test_dropping_the_wrapper_leaves_a_model_that_does_not_communicate(echo) -> None:
+    import gc
+
+    model = mlp()
+    ddp = DistributedDataParallel(model)
+    del ddp
+    gc.collect()
+    echo.log.clear()
+    model(gk.randn(2, 6)).sum().backward()
+    assert echo.log == []
+
+
+def test_buckets_never_mix_dtypes_and_a_big_parameter_gets_its_own() -> None:
+    small32 = nn.Parameter(gk.zeros(4))
+    big32 = nn.Parameter(gk.zeros(1000))
+    small64 = nn.Parameter(gk.zeros(4, dtype=gk.float64))
+    other32 = nn.Parameter(gk.zeros(4))
+    reducer = GradientReducer([small32, big32, small64, other32], EchoCommunicator(), 64)
+    groups = [[id(p) for p in bucket.params] for bucket in reducer.buckets]
+    assert [id(big32)] in groups
+    for bucket in reducer.buckets:
+        assert {p.dtype for p in bucket.params} == {bucket.buffer.dtype}
+    assert sorted(id(p) for g in reducer.buckets for p in g.params) == sorted(
+        id(p) for p in (small32, big32, small64, other32)
+    )
+    reducer.remove_hooks()
