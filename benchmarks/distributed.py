@@ -17,9 +17,10 @@ prints the tables and saves benchmarks/results/distributed.json.
 
 Every process runs one BLAS thread, so N processes use N cores: on a machine with fewer idle
 cores than processes the figures measure waiting for a core. Times are the median over
-repeats of the slowest rank's time (each repeat starts after a barrier).
+repeats of the slowest rank's time (each repeat starts after a barrier), and then the median
+over ``--rounds`` launches, alternating the process counts.
 
-Run: .venv/bin/python benchmarks/distributed.py [--processes 1,2] [--global-batch 256]
+Run: .venv/bin/python benchmarks/distributed.py [--processes 1,2] [--global-batch 256] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -150,14 +151,24 @@ def worker(out: str, global_batch: int, bandwidth: bool, repeat: int) -> None:
 
 
 # ---- driver side ---------------------------------------------------------------------------
-def launch(processes: int, out: Path, args: argparse.Namespace) -> dict:
+def median_run(results: list[dict]) -> dict:
+    """Each numeric figure's median over rounds (the bandwidth table from the first round)."""
+    merged = dict(results[0])
+    for key, value in results[0].items():
+        if isinstance(value, float):
+            merged[key] = statistics.median(r[key] for r in results)
+    merged["rounds"] = len(results)
+    return merged
+
+
+def launch(processes: int, out: Path, args: argparse.Namespace, bandwidth: bool) -> dict:
     command = ["mpirun", "-n", str(processes)]
     if os.geteuid() == 0:
         command.append("--allow-run-as-root")
     command += ["--oversubscribe", "--bind-to", "none", sys.executable, __file__, "--worker"]
     command += ["--out", str(out), "--global-batch", str(args.global_batch)]
     command += ["--repeat", str(args.repeat)]
-    if processes > 1:
+    if processes > 1 and bandwidth:
         command.append("--bandwidth")
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
@@ -170,6 +181,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="comma-separated (default: 1,2)")
     parser.add_argument("--global-batch", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3, help="launches per process count")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bandwidth", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -179,10 +191,16 @@ def main() -> None:
         return
     if shutil.which("mpirun") is None:
         sys.exit("benchmarks/distributed.py needs mpirun (apt-get install openmpi-bin)")
-    runs = []
+    counts = [int(p) for p in args.processes.split(",")]
+    rounds: dict[int, list[dict]] = {n: [] for n in counts}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (int(p) for p in args.processes.split(",")):
-            runs.append(launch(n, Path(tmp) / f"n{n}.json", args))
+        # Alternate the process counts round by round, so that a change in the machine's
+        # load hits every count alike; then take each figure's median over the rounds.
+        for round_index in range(args.rounds):
+            for n in counts:
+                path = Path(tmp) / f"n{n}_r{round_index}.json"
+                rounds[n].append(launch(n, path, args, bandwidth=round_index == 0))
+    runs = [median_run(rounds[n]) for n in counts]
     base = runs[0]
     for run in runs:
         ideal = base["samples_per_s"] * run["processes"] / base["processes"]

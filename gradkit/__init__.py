@@ -51,9 +51,13 @@ from .tensor import Tensor
 
 # isort: split
 # nn and optim after Tensor: nn.functional imports ops, which need Tensor defined first
-from . import amp, nn, optim
-from . import distributed  # gk.distributed: process groups and collectives (MPI, NCCL)
-from . import func  # gk.func.grad, jvp, jacfwd, hessian, ... (after ops)
+from . import (
+    amp,
+    distributed,
+    func,  # gk.func.grad, jvp, jacfwd, hessian, ... (after ops)
+    nn,
+    optim,
+)
 
 bool = bool_  # noqa: A001 - gk.bool like torch.bool
 float = float32  # noqa: A001

@@ -125,6 +125,7 @@ class GradScaler:
         xp = self._scale.device.xp
         # (NumPy turns 0-d results into scalars; the kernels need arrays.)
         inv_scale = xp.asarray(xp.reciprocal(scale.astype(np.float64)), dtype=np.float32)
+        masters = getattr(optimizer, "_step_supports_amp_scaling", False)
         found: dict[Device, Any] = {}
         per_device: dict[Device, tuple[list, list]] = {}
         for group in optimizer.param_groups:
@@ -132,7 +133,9 @@ class GradScaler:
                 g = p.grad
                 if g is None:
                     continue
-                if g.dtype == np.float16:
+                # PyTorch refuses float16 gradients: the optimizer would update float16
+                # weights with them. Ours keep float32 masters for float16 parameters.
+                if g.dtype == np.float16 and not masters:
                     raise ValueError("Attempting to unscale FP16 gradients.")
                 data = g.data
                 # Unscale in place only into a buffer nobody else holds (the engine may hand

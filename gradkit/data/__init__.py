@@ -11,7 +11,6 @@ Typical training input::
 from . import transforms
 from .collate import default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
-from .distributed_sampler import DistributedSampler
 from .datasets import (
     CIFAR10,
     MNIST,
@@ -21,6 +20,7 @@ from .datasets import (
     read_idx,
     write_idx,
 )
+from .distributed_sampler import DistributedSampler
 from .loader import DataLoader
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from .transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToFloat

@@ -44,7 +44,9 @@ class Adagrad(Optimizer):
         state = self.state.setdefault(p, {})
         if not state:
             state["step"] = self._new_step(p.device)
-            total = p.device.xp.full_like(p.data, group["initial_accumulator_value"])
+            total = p.device.xp.full(
+                p.data.shape, group["initial_accumulator_value"], dtype=self._state_dtype(p)
+            )
             state["sum"] = Tensor._make(total, p.device)
         return state
 
@@ -69,5 +71,5 @@ class Adagrad(Optimizer):
             weight_decay=group["weight_decay"],
             eps=group["eps"],
             maximize=group["maximize"],
-            **self._amp_options(device),
+            **self._amp_options(device, params),
         )

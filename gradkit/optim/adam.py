@@ -79,7 +79,7 @@ class Adam(Optimizer):
             amsgrad=amsgrad,
             maximize=group["maximize"],
             decoupled_weight_decay=self._decoupled,
-            **self._amp_options(device),
+            **self._amp_options(device, params),
         )
 
 

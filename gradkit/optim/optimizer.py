@@ -151,8 +151,15 @@ class Optimizer:
 
     # ---- state helpers -------------------------------------------------------------------
     @staticmethod
+    def _state_dtype(p: Tensor) -> np.dtype:
+        """float32 state (and a float32 master copy) for float16 parameters, else p's dtype."""
+        return np.dtype(np.float32) if p.dtype == np.float16 else p.dtype
+
+    @staticmethod
     def _zeros_like(p: Tensor) -> Tensor:
-        return Tensor._make(p.device.xp.zeros_like(p.data), p.device)
+        return Tensor._make(
+            p.device.xp.zeros(p.data.shape, dtype=Optimizer._state_dtype(p)), p.device
+        )
 
     @staticmethod
     def _new_step(device: Device | None = None) -> Tensor:
@@ -171,11 +178,27 @@ class Optimizer:
     # others GradScaler.step decides on the host (one sync), as PyTorch does.
     _step_supports_amp_scaling = False
 
-    def _amp_options(self, device: Device) -> dict[str, Any]:
+    def _amp_options(self, device: Device, params: list[Tensor] = ()) -> dict[str, Any]:
+        """Keyword arguments for a primitive call updating ``params`` (one dtype): the
+        scaler's found-inf flag for ``device`` during GradScaler.step, and the float32 master
+        copies when the parameters are float16 (the primitive updates the master and the
+        float32 state, and writes the rounded master back into the parameter)."""
+        options: dict[str, Any] = {}
         flags = self._amp_found_inf
-        if not flags or device not in flags:
-            return {}
-        return {"found_inf": flags[device]}
+        if flags and device in flags:
+            options["found_inf"] = flags[device]
+        if params and params[0].dtype == np.float16:
+            options["master_params"] = [self._master(p).data for p in params]
+        return options
+
+    def _master(self, p: Tensor) -> Tensor:
+        """p's float32 master copy, made from p on first use; it stays authoritative (write
+        to it, or reset the optimizer, after changing a float16 parameter outside step)."""
+        state = self.state.setdefault(p, {})
+        master = state.get("master_param")
+        if master is None:
+            master = state["master_param"] = Tensor._make(p.data.astype(np.float32), p.device)
+        return master
 
     # ---- state_dict ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -258,7 +281,8 @@ def _restore(value: Any, param: Tensor, key: str, name: str) -> Any:
         )
     data = _to_device_array(value.data, param.device)
     if data.dtype.kind == "f":
-        data = data.astype(param.dtype)  # also copies, so the loaded dict is never aliased
+        # also copies, so the loaded dict is never aliased
+        data = data.astype(Optimizer._state_dtype(param))
     else:
         data = data.copy()
     return Tensor._make(data, param.device)

@@ -72,5 +72,5 @@ class RMSprop(Optimizer):
             momentum=momentum,
             centered=centered,
             maximize=group["maximize"],
-            **self._amp_options(device),
+            **self._amp_options(device, params),
         )

@@ -63,7 +63,7 @@ class SGD(Optimizer):
                 None,
                 dampening=group["dampening"],
                 **options,
-                **self._amp_options(device),
+                **self._amp_options(device, params),
             )
             return
         old, new = [], []
@@ -83,5 +83,5 @@ class SGD(Optimizer):
                     [self.state[p]["momentum_buffer"].data for p in chosen],
                     dampening=dampening,
                     **options,
-                    **self._amp_options(device),
+                    **self._amp_options(device, chosen),
                 )

@@ -24,6 +24,18 @@ OPTIMIZERS = {
 }
 
 
+class PlainSGD(gk.optim.Optimizer):
+    """An optimizer of the user's that knows nothing of found_inf or master weights."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.data -= group["lr"] * p.grad.data
+
+
 def _data():
     rng = np.random.default_rng(0)
     return {
@@ -162,7 +174,7 @@ def test_cuda_scaler_without_a_gpu_warns_and_disables():
     assert not scaler.is_enabled()
 
 
-def test_update_with_new_scale_and_fp16_grads_are_refused():
+def test_update_with_new_scale_and_fp16_grads_refused_for_foreign_optimizers():
     scaler = gk.amp.GradScaler("cpu")
     w = gk.tensor([1.0, 2.0], requires_grad=True)
     scaler.scale((w * w).sum()).backward()
@@ -173,19 +185,10 @@ def test_update_with_new_scale_and_fp16_grads_are_refused():
     h = gk.tensor([1.0], dtype=gk.float16, requires_grad=True)
     scaler.scale((h * h).sum()).backward()
     with pytest.raises(ValueError, match="Attempting to unscale FP16 gradients"):
-        scaler.unscale_(gk.optim.SGD([h], lr=0.1))
+        scaler.unscale_(PlainSGD([h], lr=0.1))
 
 
 def test_an_optimizer_that_cannot_read_the_flag_is_skipped_from_the_host():
-    class PlainSGD(gk.optim.Optimizer):
-        def __init__(self, params, lr):
-            super().__init__(params, {"lr": lr})
-
-        def step(self, closure=None):
-            for group in self.param_groups:
-                for p in group["params"]:
-                    p.data -= group["lr"] * p.grad.data
-
     w = gk.tensor([1.0, 2.0], requires_grad=True)
     opt = PlainSGD([w], lr=0.1)
     scaler = gk.amp.GradScaler("cpu")
@@ -198,3 +201,33 @@ def test_an_optimizer_that_cannot_read_the_flag_is_skipped_from_the_host():
     scaler.scale((w * w).sum()).backward()
     scaler.step(opt)
     np.testing.assert_allclose(w.numpy(), [0.8, 1.6], rtol=1e-6)
+
+
+def test_float16_model_with_float32_masters_matches_torch_in_float32():
+    """A float16 model: the optimizer keeps float32 masters and state, so the trajectory is
+    torch's float32 one driven by the same (float16-rounded, unscaled) gradients, and each
+    float16 parameter is its master rounded."""
+    d = _data()
+    w16 = gk.tensor(d["w"], dtype=gk.float16, requires_grad=True)
+    tw = torch.tensor(d["w"].astype(np.float16).astype(np.float32), requires_grad=True)
+    opt = gk.optim.AdamW([w16], lr=0.05)
+    topt = torch.optim.AdamW([tw], lr=0.05)
+    scaler = gk.amp.GradScaler("cpu", init_scale=2.0**8)
+    x = gk.tensor(d["x"], dtype=gk.float16)
+    for step in range(4):
+        scaler.scale((x @ w16).float().square().mean()).backward()
+        if step == 1:
+            w16.grad = gk.tensor(np.full((4, 3), np.inf, np.float16))
+        grad = w16.grad.numpy().astype(np.float32)
+        inv_scale = np.float32(1 / scaler.get_scale())
+        scaler.step(opt)
+        scaler.update()
+        if np.isfinite(grad).all():
+            tw.grad = torch.tensor(grad * inv_scale)
+            topt.step()
+        master = opt.state[w16]["master_param"].numpy()
+        assert master.dtype == np.float32 and opt.state[w16]["exp_avg"].dtype == gk.float32
+        np.testing.assert_allclose(master, tw.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(w16.numpy(), master.astype(np.float16))
+        opt.zero_grad()
+    assert scaler.get_scale() == 2.0**7

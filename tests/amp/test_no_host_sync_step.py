@@ -126,3 +126,33 @@ def test_the_counter_counts_host_transfers():
     assert sync_counter() - before == 4
     x.sum().item()  # CPU values are free outside the executor path
     assert sync_counter() - before == 4
+
+
+def _train_float16_model(steps: int):
+    model, x, y = _model_and_data()
+    model = model.half()
+    opt = gk.optim.AdamW(model.parameters(), lr=1e-2)  # float32 masters and state
+    scaler = gk.amp.GradScaler("cpu")
+    counts, history = [], []
+    for _ in range(steps):
+        before = sync_counter()
+        with count_cpu_transfers():
+            loss = F.cross_entropy(model(x.half()), y)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            opt.zero_grad()
+        counts.append(sync_counter() - before)
+        history.append([p.numpy().copy() for p in model.parameters()])
+    return counts, history
+
+
+def test_a_float16_model_with_master_weights(cuda_launchers_on_the_executor):
+    counts, on_executor = _train_float16_model(3)
+    assert counts == [0, 0, 0]
+    assert all(p.dtype == np.float16 for p in on_executor[-1])
+    object.__setattr__(cpu, "_primitives", cpu_primitives)
+    _, on_numpy = _train_float16_model(3)
+    for params_a, params_b in zip(on_executor, on_numpy):
+        for a, b in zip(params_a, params_b):
+            np.testing.assert_array_equal(a, b)  # the same fp32 updates, rounded alike

@@ -124,6 +124,37 @@ def view_of_non_leaf_used_twice(lib, x, a):
     return y * first + v.sum()
 
 
+def swap_rows(lib, x, a):
+    y = x * a
+    y[0], y[1] = y[1], y[0]  # the second write reads the first's result, as in NumPy
+    return y * x
+
+
+def zero_dim_view(lib, x, a):
+    y = x * 1
+    element = y[1, 2]
+    element *= a[0, 0]
+    return y * element
+
+
+def view_of_view_made_before_the_change(lib, x, a):
+    y = x * 1
+    rows = y[1:]
+    first = rows[0]
+    rows *= a[1:]
+    return first * y[0]
+
+
+def base_and_views_in_turn(lib, x, a):
+    y = x * 1
+    column = y[:, 1]
+    y *= a
+    column.mul_(2)
+    row = y[0]
+    row += column[1]
+    return y * column.sum()
+
+
 PROGRAMS = {
     "slice_mul_": (slice_mul_, [(3, 4), (2, 4)]),
     "slice_mul_broadcast": (slice_mul_, [(3, 4), (4,)]),
@@ -141,6 +172,13 @@ PROGRAMS = {
     "loop_over_rows": (loop_over_rows, [(3, 4), (3,)]),
     "nested_augmented_assignment": (nested_augmented_assignment, [(3, 4), (3, 4)]),
     "view_of_non_leaf_used_twice": (view_of_non_leaf_used_twice, [(3, 4), (3, 4)]),
+    "swap_rows": (swap_rows, [(3, 4), (3, 4)]),
+    "zero_dim_view": (zero_dim_view, [(3, 4), (3, 4)]),
+    "view_of_view_made_before_the_change": (
+        view_of_view_made_before_the_change,
+        [(3, 4), (3, 4)],
+    ),
+    "base_and_views_in_turn": (base_and_views_in_turn, [(3, 4), (3, 4)]),
 }
 
 
@@ -177,6 +215,7 @@ def test_values_and_gradients_match_pytorch(name, dtype):
 
 DEVICE_PROGRAMS = [
     "slice_mul_broadcast",
+    "base_and_views_in_turn",
     "flat_view_setitem",
     "transpose_iadd",
     "column_copy_",
@@ -240,6 +279,7 @@ def test_second_derivatives_match_pytorch(name):
         "advanced_setitem_on_view",
         "overlapping_views",
         "write_into_a_constant_buffer",
+        "base_and_views_in_turn",
     ],
 )
 def test_finite_differences_first_and_second_order(name):

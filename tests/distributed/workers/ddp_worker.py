@@ -6,7 +6,15 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from training_setup import CONFIGS, GLOBAL_BATCH, STEPS, batch, build_model, build_optimizer
+from training_setup import (
+    CONFIGS,
+    GLOBAL_BATCH,
+    STEPS,
+    batch,
+    build_model,
+    build_optimizer,
+    make_scaler,
+)
 
 import gradkit as gk
 from gradkit import distributed as dist
@@ -14,15 +22,16 @@ from gradkit import nn
 
 
 def train(name: str, rank: int, world: int) -> dict:
-    kind, optimizer_name, bucket_cap_mb, micro_batches = CONFIGS[name]
+    kind, optimizer_name, bucket_cap_mb, micro_batches, poison = CONFIGS[name]
     # Rank 0 starts where training_setup.initial_state does; the others start elsewhere, so
     # DDP must broadcast rank 0's parameters.
     gk.manual_seed(0 if rank == 0 else 1000 + rank)
     model = nn.parallel.DistributedDataParallel(build_model(kind), bucket_cap_mb=bucket_cap_mb)
     opt = build_optimizer(optimizer_name, list(model.parameters()))
+    scaler = make_scaler(poison)
     local = GLOBAL_BATCH // world
     for step in range(STEPS):
-        x, y = batch(step)
+        x, y = batch(step, poison)
         x, y = x[rank * local : (rank + 1) * local], y[rank * local : (rank + 1) * local]
         opt.zero_grad()
         chunks = np.array_split(np.arange(local), micro_batches)
@@ -31,11 +40,14 @@ def train(name: str, rank: int, world: int) -> dict:
             loss = loss * (len(rows) / local)
             if i < len(chunks) - 1:
                 with model.no_sync():
-                    loss.backward()
+                    scaler.scale(loss).backward()
             else:
-                loss.backward()
-        opt.step()
-    return {k: v.numpy() for k, v in model.module.state_dict().items()}
+                scaler.scale(loss).backward()
+        scaler.step(opt)  # skipped on every rank when the averaged gradients hold an inf
+        scaler.update()
+    state = {k: v.numpy() for k, v in model.module.state_dict().items()}
+    state["scale"] = np.asarray(scaler.get_scale())
+    return state
 
 
 def main(out_dir: str) -> None:

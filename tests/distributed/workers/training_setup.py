@@ -12,13 +12,16 @@ GLOBAL_BATCH = 16
 IN_FEATURES, HIDDEN, CLASSES = 8, 16, 4
 STEPS = 3
 
-# name -> (model kind, optimizer, bucket_cap_mb, micro-batches accumulated under no_sync)
+# name -> (model kind, optimizer, bucket_cap_mb, micro-batches accumulated under no_sync,
+#          GradScaler with an inf in the last sample of step 1 (which is rank 1's))
 CONFIGS = {
-    "sgd_many_buckets": ("mlp", "sgd", 1e-4, 1),
-    "adam_one_bucket": ("mlp", "adam", 25, 1),
-    "sgd_no_sync_accumulation": ("mlp", "sgd", 1e-3, 2),
-    "shared_weight_many_buckets": ("shared", "sgd", 1e-4, 1),
+    "sgd_many_buckets": ("mlp", "sgd", 1e-4, 1, False),
+    "adam_one_bucket": ("mlp", "adam", 25, 1, False),
+    "sgd_no_sync_accumulation": ("mlp", "sgd", 1e-3, 2, False),
+    "shared_weight_many_buckets": ("shared", "sgd", 1e-4, 1, False),
+    "adam_grad_scaler_skips_inf_step": ("mlp", "adam", 1e-4, 1, True),
 }
+POISONED_STEP = 1
 
 
 class SharedWeightNet(nn.Module):
@@ -51,12 +54,19 @@ def build_optimizer(name: str, params: list) -> gk.optim.Optimizer:
     return gk.optim.SGD(params, lr=0.1, momentum=0.9)
 
 
-def batch(step: int) -> tuple[np.ndarray, np.ndarray]:
-    """The global batch of ``step`` (every rank can make it; each uses its rows)."""
+def batch(step: int, poison: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The global batch of ``step`` (every rank can make it; each uses its rows); with
+    ``poison``, step POISONED_STEP has an inf in its last sample."""
     rng = np.random.default_rng(100 + step)
     x = rng.standard_normal((GLOBAL_BATCH, IN_FEATURES)).astype(np.float32)
     y = rng.integers(0, CLASSES, GLOBAL_BATCH).astype(np.int64)
+    if poison and step == POISONED_STEP:
+        x[-1, 0] = np.inf
     return x, y
+
+
+def make_scaler(enabled: bool) -> gk.amp.GradScaler:
+    return gk.amp.GradScaler(device="cpu", init_scale=1024.0, enabled=enabled)
 
 
 def initial_state(kind: str) -> dict:
