@@ -112,6 +112,8 @@ def _discover(roots: list, captures: dict | None) -> tuple[dict, set | None, set
     (``needed``); nodes whose own outputs are captured are also visited (``visit``).
     """
     dependencies: dict[Function, int] = {}
+    if captures is None:
+        return _count_dependencies(roots), None, None
     seen: set = set()
     order: list = []
     stack = [node for node in roots]
@@ -158,6 +160,23 @@ def _discover(roots: list, captures: dict | None) -> tuple[dict, set | None, set
                 if isinstance(target, Function) and (visit is None or target in visit):
                     dependencies[target] = dependencies.get(target, 0) + 1
     return dependencies, needed, visit
+
+
+def _count_dependencies(roots: list) -> dict:
+    """backward() runs every reachable node: one walk counts the edges into each."""
+    dependencies: dict[Function, int] = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is not None:
+                target = edge[0]
+                if isinstance(target, Function):
+                    dependencies[target] = dependencies.get(target, 0) + 1
+                    if target not in seen:
+                        seen.add(target)
+                        stack.append(target)
+    return dependencies
 
 
 def _materialize(node: Function, grads: list) -> list:

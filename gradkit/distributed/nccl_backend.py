@@ -2,10 +2,15 @@
 
 MPI still launches the processes and does the rendezvous: rank 0 creates the NCCL unique id
 and broadcasts it over MPI. Each process drives the GPU ``local_rank % device_count`` of its
-machine (one process per GPU). Collectives are queued on the current CUDA stream and
-``Work.wait()`` does not block the host: later work on that stream sees the result, as with
-every other gradkit kernel. ``synchronize`` (and ``barrier``) wait on the host, with the
-timeout.
+machine (one process per GPU).
+
+Streams: a collective runs on the communicator's own CUDA stream, after everything queued so
+far on the current stream (an event orders them), so that DistributedDataParallel's bucket
+all-reduces overlap the backward kernels still running on the current stream.
+``Work.wait()`` makes the current stream wait for the collective without blocking the host
+(later work on it sees the result, as with every other gradkit kernel); ``synchronize`` (and
+``barrier``) wait on the host, with the timeout. Buffers in flight must stay alive until
+``wait()`` (the blocking calls wait at once).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .communicator import Communicator, ThenWork, Work, wait_until
+from .communicator import Communicator, Work, wait_until
 from .mpi_backend import _local_rank, import_mpi
 
 
@@ -30,9 +35,8 @@ class NCCLWork(Work):
         return bool(self._event.done)
 
     def wait(self) -> None:
-        # Stream order already makes later kernels on this stream see the result; blocking
-        # the host here would cost a synchronisation every training step.
-        return
+        # Order, do not block: blocking the host would cost a synchronisation every step.
+        self._owner._cupy.cuda.get_current_stream().wait_event(self._event)
 
     def synchronize(self) -> None:
         """Block the host until the collective has run (raise after the timeout)."""
@@ -71,6 +75,7 @@ class NCCLCommunicator(Communicator):
         if device_count == 0:
             raise RuntimeError("init_process_group(backend='nccl'): no CUDA device is visible")
         cupy.cuda.Device(self.local_rank % device_count).use()
+        self._stream = cupy.cuda.Stream(non_blocking=True)  # the collectives' own stream
         unique_id = nccl.get_unique_id() if self.rank == 0 else None
         unique_id = mpi_comm.bcast(unique_id, root=0)
         self._comm = nccl.NcclCommunicator(self.world_size, unique_id, self.rank)
@@ -92,19 +97,18 @@ class NCCLCommunicator(Communicator):
     # ---- collectives ----------------------------------------------------------------------
     def all_reduce(self, array: Any, op: str) -> Work:
         datatype = self._type_of(array, "all_reduce")
-        stream = self._cupy.cuda.get_current_stream()
         nccl_op = self._native_avg if op == "avg" else self._ops[op]
         scale = op == "avg" and nccl_op is None
         if scale:
             nccl_op = self._ops["sum"]
+        stream = self._after_current_stream()
         self._comm.allReduce(
             array.data.ptr, array.data.ptr, array.size, datatype, nccl_op, stream.ptr
         )
-        work = self._work(stream, f"all_reduce({op}) of {array.size} elements")
-        if not scale:
-            return work
-        array *= 1.0 / self.world_size  # queued on the same stream, after the sum
-        return work
+        if scale:
+            with stream:  # on the collectives' stream, after the sum
+                array *= 1.0 / self.world_size
+        return self._work(f"all_reduce({op}) of {array.size} elements")
 
     def host_all_reduce(self, array: Any, op: str) -> Work:
         if self._host is None:
@@ -115,9 +119,9 @@ class NCCLCommunicator(Communicator):
 
     def broadcast(self, array: Any, src: int) -> Work:
         datatype = self._type_of(array, "broadcast")
-        stream = self._cupy.cuda.get_current_stream()
+        stream = self._after_current_stream()
         self._comm.bcast(array.data.ptr, array.size, datatype, src, stream.ptr)
-        return self._work(stream, f"broadcast from rank {src} of {array.size} elements")
+        return self._work(f"broadcast from rank {src} of {array.size} elements")
 
     def all_gather(self, out: Any, array: Any) -> Work:
         datatype = self._type_of(array, "all_gather")
@@ -127,9 +131,9 @@ class NCCLCommunicator(Communicator):
                 f"all_gather: expected an output buffer of {array.size * self.world_size} "
                 f"{array.dtype} elements, got {out.size} {out.dtype}"
             )
-        stream = self._cupy.cuda.get_current_stream()
+        stream = self._after_current_stream()
         self._comm.allGather(array.data.ptr, out.data.ptr, array.size, datatype, stream.ptr)
-        return self._work(stream, f"all_gather of {array.size} elements")
+        return self._work(f"all_gather of {array.size} elements")
 
     def barrier(self) -> None:
         token = self._cupy.zeros(1, dtype=np.float32)
@@ -138,7 +142,7 @@ class NCCLCommunicator(Communicator):
 
     def synchronize(self) -> None:
         """Wait on the host for every collective queued so far (with the timeout)."""
-        self._work(self._cupy.cuda.get_current_stream(), "synchronize").synchronize()
+        self._work("synchronize").synchronize()
 
     # ---- teardown -------------------------------------------------------------------------
     def abort_nccl(self) -> None:
@@ -156,10 +160,18 @@ class NCCLCommunicator(Communicator):
             self._comm = None
 
     # ---- helpers --------------------------------------------------------------------------
-    def _work(self, stream: Any, what: str) -> NCCLWork:
-        event = self._cupy.cuda.Event(disable_timing=True)
-        event.record(stream)
-        return NCCLWork(event, self, what)
+    def _after_current_stream(self) -> Any:
+        """The collectives' stream, made to wait for the work queued so far on the current
+        stream (which produced the data to send)."""
+        ready = self._cupy.cuda.Event(disable_timing=True)
+        ready.record(self._cupy.cuda.get_current_stream())
+        self._stream.wait_event(ready)
+        return self._stream
+
+    def _work(self, what: str) -> NCCLWork:
+        done = self._cupy.cuda.Event(disable_timing=True)
+        done.record(self._stream)
+        return NCCLWork(done, self, what)
 
     def _type_of(self, array: Any, op: str) -> int:
         if not isinstance(array, self._cupy.ndarray):
@@ -176,4 +188,4 @@ class NCCLCommunicator(Communicator):
         return datatype
 
 
-__all__ = ["NCCLCommunicator", "NCCLWork", "ThenWork"]
+__all__ = ["NCCLCommunicator", "NCCLWork"]

@@ -77,3 +77,24 @@ def mpirun() -> Callable[..., subprocess.CompletedProcess]:
         return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def mpirun_start() -> Callable[..., subprocess.Popen]:
+    """``mpirun_start(n, script, *args)``: like ``mpirun`` but returns the running job (its own
+    session: kill it with ``os.killpg(job.pid, ...)``), stdout and stderr as text pipes."""
+    missing = _missing_piece()
+    if missing:
+        pytest.skip(f"distributed tests need MPI: {missing}")
+
+    def start(n: int, script: str, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            mpirun_command(n, script, *args),
+            env=mpi_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    return start

@@ -59,6 +59,21 @@ class FakeEvent:
         self.recorded_on = stream
 
 
+class FakeStream:
+    def __init__(self, ptr: int, log: list) -> None:
+        self.ptr, self.log = ptr, log
+
+    def wait_event(self, event) -> None:
+        self.log.append(("wait_event", self.ptr, event))
+
+    def __enter__(self):
+        self.log.append(("enter", self.ptr))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.log.append(("exit", self.ptr))
+
+
 class FakeMpiComm:
     def __init__(self, rank=0, size=2):
         self.rank, self.size, self.aborted = rank, size, None
@@ -90,11 +105,12 @@ def fake_cupy(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
         setattr(nccl, name, 100 + i)
     nccl.get_unique_id = lambda: ("unique", 42)
     nccl.NcclCommunicator = FakeNcclCommunicator
-    used = []
-    stream = types.SimpleNamespace(ptr=777)
+    used, stream_log = [], []
+    current = FakeStream(777, stream_log)
     cuda = types.ModuleType("cupy.cuda")
     cuda.nccl = nccl
-    cuda.get_current_stream = lambda: stream
+    cuda.get_current_stream = lambda: current
+    cuda.Stream = lambda non_blocking=False: FakeStream(888, stream_log)
     cuda.Event = FakeEvent
     cuda.runtime = types.SimpleNamespace(getDeviceCount=lambda: 4)
     cuda.Device = lambda index: types.SimpleNamespace(use=lambda: used.append(index))
@@ -109,7 +125,9 @@ def fake_cupy(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     from gradkit.distributed import nccl_backend
 
     monkeypatch.setattr(nccl_backend, "import_mpi", nccl_backend.import_mpi)
-    return types.SimpleNamespace(nccl=nccl, stream=stream, devices_used=used)
+    return types.SimpleNamespace(
+        nccl=nccl, current=current, comm_stream_ptr=888, stream_log=stream_log, devices_used=used
+    )
 
 
 def make(rank: int = 0):
@@ -146,15 +164,32 @@ def test_all_reduce_passes_pointer_count_type_op_and_stream(fake_cupy, op, dtype
     ops = {"sum": nccl.NCCL_SUM, "avg": nccl.NCCL_AVG, "max": nccl.NCCL_MAX, "min": nccl.NCCL_MIN}
     (call,) = FakeNcclCommunicator.instances[-1].calls
     ptr = array.ctypes.data
-    assert call == ("allReduce", ptr, ptr, 6, types_[dtype], ops[op], fake_cupy.stream.ptr)
+    assert call == ("allReduce", ptr, ptr, 6, types_[dtype], ops[op], fake_cupy.comm_stream_ptr)
+
+
+def test_collectives_run_on_their_own_stream_ordered_both_ways(fake_cupy) -> None:
+    group = make()
+    fake_cupy.stream_log.clear()
+    work = group.all_reduce(device_array([1.0]), "sum")
+    # The collectives' stream first waits for an event recorded on the current stream ...
+    ((kind, waiter, ready),) = fake_cupy.stream_log
+    assert (kind, waiter) == ("wait_event", fake_cupy.comm_stream_ptr)
+    assert ready.recorded_on is fake_cupy.current
+    # ... and wait() makes the current stream wait for the end event on the collectives' one.
+    work.wait()
+    kind, waiter, done = fake_cupy.stream_log[-1]
+    assert (kind, waiter) == ("wait_event", fake_cupy.current.ptr)
+    assert done.recorded_on.ptr == fake_cupy.comm_stream_ptr
 
 
 def test_avg_without_native_support_sums_then_scales(fake_cupy) -> None:
     del fake_cupy.nccl.NCCL_AVG
     group = make()
     array = device_array([2.0, 4.0])
+    fake_cupy.stream_log.clear()
     group.all_reduce(array, "avg")
     assert FakeNcclCommunicator.instances[-1].calls[0][5] == fake_cupy.nccl.NCCL_SUM
+    assert ("enter", fake_cupy.comm_stream_ptr) in fake_cupy.stream_log  # scaled there
     np.testing.assert_array_equal(array, [1.0, 2.0])  # the fake sum is the identity
 
 
@@ -167,7 +202,7 @@ def test_broadcast_all_gather_barrier_and_teardown(fake_cupy) -> None:
     group.all_gather(out, array)
     group.barrier()
     calls = FakeNcclCommunicator.instances[-1].calls
-    stream = fake_cupy.stream.ptr
+    stream = fake_cupy.comm_stream_ptr
     assert calls[0] == ("bcast", array.ctypes.data, 3, nccl.NCCL_FLOAT32, 1, stream)
     assert calls[1] == (
         "allGather",
