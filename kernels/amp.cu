@@ -31,6 +31,22 @@ __global__ void non_finite_check_and_unscale(const long long* meta, int tensors,
   if (non_finite) *found_inf = 1.0f;
 }
 
+// Only the check (list 0, read-only): for a step whose optimizer unscales inside its own
+// kernel, so the gradients are read once here and never rewritten.
+template <typename T>
+__global__ void non_finite_check(const long long* meta, int tensors, long long chunks,
+                                 long long chunk_size, float* found_inf) {
+  const gk::MultiTensorMeta m{meta, 1, tensors, chunks, chunk_size};
+  bool non_finite = false;
+  gk::for_each_chunk(m, [&](int t, long long first, long long end) {
+    const T* in = m.address<T>(0, t);
+    for (long long i = first; i < end; i += blockDim.x) {
+      non_finite |= !gk::is_finite(gk::to_acc(in[i]));
+    }
+  });
+  if (non_finite) *found_inf = 1.0f;
+}
+
 // out = in * coef for every tensor of list 0 into list 1 (gradient clipping by a total norm
 // computed on the device). coef is rounded to T first, as the twin's coef.astype(dtype).
 template <typename T, typename C>

@@ -160,9 +160,11 @@ class GradScaler:
         state["stage"] = _Stage.UNSCALED
 
     def step(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
-        """Unscale (unless ``unscale_`` ran) and step; the optimizer's fused primitives skip
-        the update on the device when a gradient was inf/NaN, so nothing waits for the
-        flag. Returns what ``optimizer.step`` returns."""
+        """Check for inf/NaN and step. gradkit's optimizers unscale inside their fused update
+        (unless ``unscale_`` already did) and skip it on the device when a gradient was
+        inf/NaN, so nothing waits for the flag; their ``.grad`` then keeps the scaled values,
+        as with PyTorch's fused optimizers. Other optimizers get ``unscale_`` and a host-side
+        decision. Returns what ``optimizer.step`` returns."""
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
         if "closure" in kwargs or args:
@@ -171,17 +173,23 @@ class GradScaler:
         state = self._state(optimizer)
         if state["stage"] is _Stage.STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
+        supported = getattr(optimizer, "_step_supports_amp_scaling", False)
         if state["stage"] is _Stage.READY:
-            self.unscale_(optimizer)
+            if supported:
+                self._check_only(optimizer, state)
+            else:
+                self.unscale_(optimizer)
         flags = state["found_inf_per_device"]
         if not flags:
             raise AssertionError("No inf checks were recorded for this optimizer.")
-        if getattr(optimizer, "_step_supports_amp_scaling", False):
+        if supported:
             optimizer._amp_found_inf = flags
+            optimizer._amp_inv_scale = state.get("inv_scale_per_device")
             try:
                 result = optimizer.step()
             finally:
                 optimizer._amp_found_inf = None
+                optimizer._amp_inv_scale = None
         else:
             # A foreign optimizer cannot read the flag: decide on the host (one sync).
             result = None
@@ -189,6 +197,29 @@ class GradScaler:
                 result = optimizer.step()
         state["stage"] = _Stage.STEPPED
         return result
+
+    def _check_only(self, optimizer: Any, state: dict[str, Any]) -> None:
+        """The inf/NaN check alone (one read of every gradient, nothing written); the
+        optimizer's fused update multiplies by 1/scale itself, in float32 even for float16
+        gradients."""
+        scale = self._scale.data
+        xp = self._scale.device.xp
+        inv_scale = xp.asarray(xp.reciprocal(scale.astype(np.float64)), dtype=np.float32)
+        per_device: dict[Device, list] = {}
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    per_device.setdefault(p.grad.device, []).append(p.grad.data)
+        found, inverse = {}, {}
+        for device, grads in per_device.items():
+            flag = device.xp.zeros((), dtype=np.float32)
+            device.primitives.non_finite_check(grads, flag)
+            found[device] = flag
+            inverse[device] = (
+                inv_scale if device is self._scale.device else _to_device(inv_scale, device)
+            )
+        state["found_inf_per_device"] = found
+        state["inv_scale_per_device"] = inverse
 
     def update(self, new_scale: float | Tensor | None = None) -> None:
         """Set the scale for the next iteration: ``new_scale`` if given, else back off after

@@ -174,6 +174,10 @@ class Optimizer:
     # flag}. Every primitive call receives its device's flag and skips the update itself when
     # the flag is set, so a scaled step never copies the flag to the host.
     _amp_found_inf: dict | None = None
+    # Also set by GradScaler.step when unscale_ was not called: {device: 0-d float32 1/scale}.
+    # The primitives multiply the gradients by it inside the update (the .grad arrays keep
+    # their scaled values, as with PyTorch's fused optimizers).
+    _amp_inv_scale: dict | None = None
     # True for optimizers whose every primitive call passes **self._amp_options(device); for
     # others GradScaler.step decides on the host (one sync), as PyTorch does.
     _step_supports_amp_scaling = False
@@ -187,6 +191,9 @@ class Optimizer:
         flags = self._amp_found_inf
         if flags and device in flags:
             options["found_inf"] = flags[device]
+        inv_scales = self._amp_inv_scale
+        if inv_scales and device in inv_scales:
+            options["inv_scale"] = inv_scales[device]
         if params and params[0].dtype == np.float16:
             options["master_params"] = [self._master(p).data for p in params]
         return options

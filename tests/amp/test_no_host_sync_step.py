@@ -24,6 +24,7 @@ LAUNCHERS = {
     "gradkit.backend.cuda.optimizer": ("sgd_step", "adam_step", "rmsprop_step", "adagrad_step"),
     "gradkit.backend.cuda.amp": (
         "non_finite_check_and_unscale",
+        "non_finite_check",
         "multi_tensor_scale",
         "update_scale",
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 from collections.abc import Callable
@@ -12,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-
 RUN = [
-    "train", "--distributed", "--model", "mlp", "--dataset", "mnist", "--epochs", "2",
+    "train", "--distributed", "--model", "mlp", "--dataset", "mnist", "--epochs", "1",
     "--batch-size", "16", "--limit-train", "2048", "--limit-test", "128", "--seed", "3",
     "--device", "cpu", "--progress", "plain", "--scheduler", "none",
 ]  # fmt: skip
@@ -51,13 +51,14 @@ def test_sigterm_to_one_rank_stops_all_at_the_same_batch(
     def read_progress() -> None:  # rank 0's progress lines arrive on mpirun's stderr
         for line in job.stderr:
             progress.append(line)
-            if "epoch 1/2 [10/" in line:
+            found = re.search(r"epoch 1/1 \[(\d+)/", line)
+            if found and int(found.group(1)) >= 10:
                 reached.set()
 
     reader = threading.Thread(target=read_progress, daemon=True)
     reader.start()
     try:
-        assert reached.wait(90), "training never reached batch 10:\n" + "".join(progress)
+        assert reached.wait(90), "training never passed batch 10:\n" + "".join(progress)
         pids = rank_pids(job.pid)
         assert sorted(pids) == [0, 1], pids
         os.kill(pids[1], signal.SIGTERM)  # rank 1 only
@@ -76,4 +77,4 @@ def test_sigterm_to_one_rank_stops_all_at_the_same_batch(
     assert epochs_done == 0 and batches_done >= 10
     resumed = mpirun(2, "-m", "gradkit", *RUN, "--out", str(out), "--resume", timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    assert json.loads((out / "metrics.json").read_text())["epochs_completed"] == 2
+    assert json.loads((out / "metrics.json").read_text())["epochs_completed"] == 1

@@ -90,3 +90,17 @@ def test_update_scale_matches_twin(executor, found, tracker, interval, factor):
         assert states[1] == (131072.0, 0)
     if found != 0.0:
         assert states[1] == (32768.0, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("poison", [None, (2, np.inf), (0, np.nan)], ids=str)
+def test_non_finite_check_matches_twin_and_writes_nothing(executor, dtype, poison):
+    grads = _grads(dtype, poison=poison)
+    for g in grads:
+        g.flags.writeable = False  # the check must not write: read-only inputs are fine
+    flags = [np.zeros((), np.float32), np.zeros((), np.float32)]
+    twin.non_finite_check(grads, flags[0])
+    kernels.non_finite_check(grads, flags[1], runtime=executor)
+    assert float(flags[1]) == float(flags[0]) == (0.0 if poison is None else 1.0)
+    for e, a in zip(_grads(dtype, poison=poison), grads):
+        np.testing.assert_array_equal(a, e)

@@ -4,7 +4,12 @@ CUDA kernel is tested against (same signature, same semantics, same dtype rules)
 # ruff: noqa: F401 - this file only re-exports
 
 from .activation import activation_backward, activation_forward, bias_activation_forward
-from .amp import multi_tensor_scale, non_finite_check_and_unscale, update_scale
+from .amp import (
+    multi_tensor_scale,
+    non_finite_check,
+    non_finite_check_and_unscale,
+    update_scale,
+)
 from .conv import (
     col2im,
     conv2d_backward_input,

@@ -36,6 +36,15 @@ def non_finite_check_and_unscale(
         np.multiply(g, factor, out=result, casting="unsafe")
 
 
+def non_finite_check(arrays: Sequence[Array], found_inf: Array) -> None:
+    """Set found_inf to 1 when any array holds an inf or a NaN; nothing else is written (the
+    optimizer then unscales inside its own update, reading ``inv_scale``)."""
+    for a in arrays:
+        if a.size and not np.isfinite(a).all():
+            found_inf[...] = 1.0
+            return
+
+
 def multi_tensor_scale(
     arrays: Sequence[Array], coef: Array, out: Sequence[Array] | None = None
 ) -> None:

@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 
 from gradkit.backend.cuda import multi_tensor
-from gradkit.backend.cuda.kernel_args import C_TYPES, resolve_runtime
+from gradkit.backend.cuda.kernel_args import C_TYPES, c_contiguous, resolve_runtime
 from gradkit.backend.cuda.launch import KernelRuntime, launch
 
 KERNEL_FILE = "amp.cu"
 NAME_EXPRESSIONS = (
     *(f"non_finite_check_and_unscale<{c}>" for c in C_TYPES.values()),
+    *(f"non_finite_check<{c}>" for c in C_TYPES.values()),
     *(f"multi_tensor_scale<{c}, {k}>" for c in C_TYPES.values() for k in ("float", "double")),
     "update_scale",
 )
@@ -51,6 +52,35 @@ def non_finite_check_and_unscale(
                 inv_scale,
             ),
         )
+
+
+def non_finite_check(
+    arrays: Sequence[Array], found_inf: Array, *, runtime: KernelRuntime | None = None
+) -> None:
+    """See the twin: sets found_inf when any array holds an inf or a NaN; writes nothing else."""
+    runtime = resolve_runtime(runtime)
+    _check_flag("found_inf", found_inf)
+    by_dtype: dict[np.dtype, list[Array]] = {}
+    for i, a in enumerate(arrays):
+        if a.dtype not in C_TYPES:
+            raise ValueError(f"non_finite_check: arrays[{i}] must be floating, got {a.dtype}")
+        by_dtype.setdefault(a.dtype, []).append(c_contiguous(runtime, a))
+    for dtype, group in by_dtype.items():
+        meta, chunks = multi_tensor.metadata(runtime, [group], [int(a.size) for a in group])
+        if chunks:
+            launch(
+                runtime,
+                KERNEL_FILE,
+                f"non_finite_check<{C_TYPES[dtype]}>",
+                *multi_tensor.geometry(runtime, chunks),
+                (
+                    meta,
+                    np.int32(len(group)),
+                    np.int64(chunks),
+                    np.int64(multi_tensor.CHUNK_SIZE),
+                    found_inf,
+                ),
+            )
 
 
 def multi_tensor_scale(

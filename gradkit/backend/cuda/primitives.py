@@ -26,7 +26,12 @@ from gradkit.backend.cuda.activation import (
     activation_forward,
     bias_activation_forward,
 )
-from gradkit.backend.cuda.amp import multi_tensor_scale, non_finite_check_and_unscale, update_scale
+from gradkit.backend.cuda.amp import (
+    multi_tensor_scale,
+    non_finite_check,
+    non_finite_check_and_unscale,
+    update_scale,
+)
 from gradkit.backend.cuda.conv import (
     col2im,
     conv2d_backward_input,
