@@ -1,7 +1,17 @@
-"""Elementwise unary math: exp/log family, powers, trigonometry, rounding, sign."""
+"""Elementwise unary math: exp/log family, powers, trigonometry, rounding, sign.
+
+Each differentiable op is one row of a table: how to compute it on an array, whether its
+derivative is best written from the input or from the output, and that derivative as one
+expression `rule(grad, saved, math)`. The same expression serves both backward paths: with
+gradkit Tensors and ops (`math` = this module) when a graph is being recorded, so higher
+derivatives work; with raw arrays (`math` = numpy/cupy) otherwise, in one fused pass.
+Elementwise Jacobians are diagonal, so the jvp rule is the same expression applied to tangents.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,11 +20,6 @@ from ..amp import autocast_state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import records
-
-
-def _fused(like: Tensor, data: Any) -> Tensor:
-    """A first-order gradient computed in one array expression (nothing will differentiate it)."""
-    return Tensor._make(data, like.device)
 
 
 def _float_input(x: Any, op: str) -> Tensor:
@@ -26,249 +31,56 @@ def _float_input(x: Any, op: str) -> Tensor:
     return x
 
 
-def _unary(op: str, numpy_name: str) -> Any:
-    """Forward helper: apply the array module's ufunc ``numpy_name``."""
-
-    def run(x: Tensor) -> Tensor:
-        x = _float_input(x, op)
-        return Tensor._make(getattr(x.device.xp, numpy_name)(x.data), x.device)
-
-    return run
+def _stable_sigmoid(xp: Any, data: Any) -> Any:
+    # exp of a non-positive number only, so large |x| neither overflows nor warns
+    e = xp.exp(-xp.abs(data))
+    return xp.where(data >= 0, 1 / (1 + e), e / (1 + e)).astype(data.dtype, copy=False)
 
 
-class Exp(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = _exp(x)
-        ctx.save_for_backward(out)
+def _elementwise(name: str, compute: Callable, saves: str, rule: Callable,
+                 float_only: bool = True) -> type[Function]:
+    """The Function for y = compute(xp, x) with dy = rule(dx, saved, math)."""
+
+    def forward(ctx: Any, x: Any) -> Tensor:
+        x = _float_input(x, name) if float_only else x
+        out = Tensor._make(compute(x.device.xp, x.data), x.device)
+        ctx.save_for_backward(out if saves == "out" else x)
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return grad * out
-        return _fused(grad, grad.data * out.data)
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (saved,) = ctx.saved_tensors
+        if records(grad, saved):  # differentiable, for higher derivatives
+            return rule(grad, saved, _this_module)
+        return Tensor._make(rule(grad.data, saved.data, saved.device.xp), grad.device)
 
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Expm1(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = _expm1(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return grad * (out + 1)
-        return _fused(grad, grad.data * (out.data + 1))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
+    cls = type(name.capitalize(), (Function,), {
+        "forward": staticmethod(forward),
+        "backward": staticmethod(backward),
+        "jvp": staticmethod(backward),
+        "__module__": __name__,
+        "__doc__": f"Elementwise {name}, differentiable to any order.",
+    })
+    return cls
 
 
-class Log(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _log(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if records(grad, x):  # differentiable, for higher derivatives
-            return grad / x
-        return _fused(grad, grad.data / x.data)
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
+def _ufunc(numpy_name: str) -> Callable:
+    return lambda xp, data: getattr(xp, numpy_name)(data)
 
 
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _log1p(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if records(grad, x):  # differentiable, for higher derivatives
-            return grad / (x + 1)
-        return _fused(grad, grad.data / (x.data + 1))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = _sqrt(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return grad / (out * 2)
-        return _fused(grad, grad.data / (out.data * 2))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Rsqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        x = _float_input(x, "rsqrt")
-        out = Tensor._make(1 / x.device.xp.sqrt(x.data), x.device)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return grad * out * out * out * -0.5
-        return _fused(grad, grad.data * out.data**3 * -0.5)
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if records(grad, x):  # differentiable, for higher derivatives
-            return grad * cos(x)
-        return _fused(grad, grad.data * x.device.xp.cos(x.data))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if records(grad, x):  # differentiable, for higher derivatives
-            return -grad * sin(x)
-        return _fused(grad, -grad.data * x.device.xp.sin(x.data))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Tan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = _tan(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return grad * (out * out + 1)
-        return _fused(grad, grad.data * (out.data * out.data + 1))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = _tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return grad * (1 - out * out)
-        return _fused(grad, grad.data * (1 - out.data * out.data))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        x = _float_input(x, "sigmoid")
-        xp = x.device.xp
-        data = x.data
-        # exp of a non-positive number only, so large |x| neither overflows nor warns
-        e = xp.exp(-xp.abs(data))
-        out = xp.where(data >= 0, 1 / (1 + e), e / (1 + e)).astype(data.dtype, copy=False)
-        out = Tensor._make(out, x.device)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return grad * out * (1 - out)
-        return _fused(grad, grad.data * out.data * (1 - out.data))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Abs(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return Tensor._make(x.device.xp.abs(x.data), x.device)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if records(grad, x):  # differentiable, for higher derivatives
-            return grad * sign(x)
-        return _fused(grad, grad.data * x.device.xp.sign(x.data))
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-class Reciprocal(Function):
-    @staticmethod
-    def forward(ctx, x):
-        x = _float_input(x, "reciprocal")
-        out = Tensor._make(1 / x.data, x.device)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if records(grad, out):  # differentiable, for higher derivatives
-            return -grad * out * out
-        return _fused(grad, -grad.data * out.data * out.data)
-
-    jvp = backward  # elementwise: the Jacobian is diagonal (and symmetric)
-
-
-_exp = _unary("exp", "exp")
-_expm1 = _unary("expm1", "expm1")
-_log = _unary("log", "log")
-_log1p = _unary("log1p", "log1p")
-_sqrt = _unary("sqrt", "sqrt")
-_sin = _unary("sin", "sin")
-_cos = _unary("cos", "cos")
-_tan = _unary("tan", "tan")
-_tanh = _unary("tanh", "tanh")
+Exp = _elementwise("exp", _ufunc("exp"), "out", lambda g, y, m: g * y)
+Expm1 = _elementwise("expm1", _ufunc("expm1"), "out", lambda g, y, m: g * (y + 1))
+Log = _elementwise("log", _ufunc("log"), "x", lambda g, x, m: g / x)
+Log1p = _elementwise("log1p", _ufunc("log1p"), "x", lambda g, x, m: g / (x + 1))
+Sqrt = _elementwise("sqrt", _ufunc("sqrt"), "out", lambda g, y, m: g / (y * 2))
+Rsqrt = _elementwise("rsqrt", lambda xp, d: 1 / xp.sqrt(d), "out",
+                     lambda g, y, m: g * y * y * y * -0.5)
+Sin = _elementwise("sin", _ufunc("sin"), "x", lambda g, x, m: g * m.cos(x))
+Cos = _elementwise("cos", _ufunc("cos"), "x", lambda g, x, m: -g * m.sin(x))
+Tan = _elementwise("tan", _ufunc("tan"), "out", lambda g, y, m: g * (y * y + 1))
+Tanh = _elementwise("tanh", _ufunc("tanh"), "out", lambda g, y, m: g * (1 - y * y))
+Sigmoid = _elementwise("sigmoid", _stable_sigmoid, "out", lambda g, y, m: g * y * (1 - y))
+Abs = _elementwise("abs", _ufunc("abs"), "x", lambda g, x, m: g * m.sign(x), float_only=False)
+Reciprocal = _elementwise("reciprocal", lambda xp, d: 1 / d, "out", lambda g, y, m: -g * y * y)
 
 
 def exp(x: Tensor) -> Tensor:
@@ -348,3 +160,5 @@ floor = _piecewise_constant("floor")
 ceil = _piecewise_constant("ceil")
 round = _piecewise_constant("round")  # noqa: A001
 trunc = _piecewise_constant("trunc")
+
+_this_module = sys.modules[__name__]
