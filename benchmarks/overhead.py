@@ -103,8 +103,10 @@ def bench_chain() -> list[dict]:
             with torch.no_grad():
                 chain(xt, torch.tanh)
 
-        results["torch"] = {"fwd+bwd": measure(torch_fwd_bwd),
-                            "fwd no_grad": measure(torch_fwd_nograd)}
+        results["torch"] = {
+            "fwd+bwd": measure(torch_fwd_bwd),
+            "fwd no_grad": measure(torch_fwd_nograd),
+        }
     except ImportError:
         pass
     for mode in ("fwd+bwd", "fwd no_grad"):
@@ -136,8 +138,10 @@ def init_weights(seed: int = 0) -> list[np.ndarray]:
 
 def batch(seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((BATCH, SIZES[0])).astype(np.float32),
-            rng.integers(0, SIZES[-1], BATCH))
+    return (
+        rng.standard_normal((BATCH, SIZES[0])).astype(np.float32),
+        rng.integers(0, SIZES[-1], BATCH),
+    )
 
 
 def gradkit_step_fn(params_np, x_np, y_np):
@@ -227,8 +231,10 @@ def numpy_step_fn(params_np, x_np, y_np):
 
 def bench_mlp() -> list[dict]:
     params, (x, y) = init_weights(), batch()
-    times = {"gradkit": measure(gradkit_step_fn(params, x, y), repeat=5),
-             "numpy": measure(numpy_step_fn(params, x, y), repeat=5)}
+    times = {
+        "gradkit": measure(gradkit_step_fn(params, x, y), repeat=5),
+        "numpy": measure(numpy_step_fn(params, x, y), repeat=5),
+    }
     try:
         times["torch"] = measure(torch_step_fn(params, x, y), repeat=5)
     except ImportError:
@@ -265,15 +271,29 @@ def main() -> None:
 def run() -> None:
     check_same_losses()
     chain_rows = bench_chain()
-    print_table("Per-op overhead (16 elements)", chain_rows,
-                ["case", "gradkit us/op", "torch us/op", "numpy us/op", "gradkit/torch",
-                 "gradkit/numpy"])
+    print_table(
+        "Per-op overhead (16 elements)",
+        chain_rows,
+        ["case", "gradkit us/op", "torch us/op", "numpy us/op", "gradkit/torch", "gradkit/numpy"],
+    )
     mlp_rows = bench_mlp()
-    print_table("MLP training step", mlp_rows,
-                ["case", "gradkit ms", "torch ms", "numpy ms", "gradkit/torch", "gradkit/numpy"])
-    save("overhead", {"chain": chain_rows, "mlp": mlp_rows,
-                      "targets": {"chain fwd+bwd gradkit/torch": 1.0,
-                                  "mlp gradkit/torch": 1.0, "mlp gradkit/numpy": 1.1}})
+    print_table(
+        "MLP training step",
+        mlp_rows,
+        ["case", "gradkit ms", "torch ms", "numpy ms", "gradkit/torch", "gradkit/numpy"],
+    )
+    save(
+        "overhead",
+        {
+            "chain": chain_rows,
+            "mlp": mlp_rows,
+            "targets": {
+                "chain fwd+bwd gradkit/torch": 1.0,
+                "mlp gradkit/torch": 1.0,
+                "mlp gradkit/numpy": 1.1,
+            },
+        },
+    )
 
 
 if __name__ == "__main__":

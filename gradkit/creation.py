@@ -29,8 +29,7 @@ def _infer_dtype(array: Any, value: Any) -> np.dtype:
     return array.dtype
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays or a Tensor)."""
     if isinstance(data, Tensor):
         source_device = data.device
@@ -49,11 +48,14 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
         except ValueError as error:
             raise ValueError(f"tensor: cannot build a tensor from this data ({error})") from None
         if array.dtype == object:
-            raise TypeError(f"tensor: expected numbers or nested sequences of numbers, got "
-                            f"{type(data).__name__} holding objects")
+            raise TypeError(
+                f"tensor: expected numbers or nested sequences of numbers, got "
+                f"{type(data).__name__} holding objects"
+            )
     else:
-        array = _to_device_array(np.asarray(data) if isinstance(data, (list, tuple, int, float,
-                                                                       bool)) else data, target)
+        array = _to_device_array(
+            np.asarray(data) if isinstance(data, (list, tuple, int, float, bool)) else data, target
+        )
         array = array.copy()
     final = dtype if dtype is not None else _infer_dtype(array, data)
     if array.dtype != final:
@@ -63,13 +65,28 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     return _finish(xp.asarray(array), target, requires_grad)
 
 
-_SUPPORTED_KINDS = frozenset(np.dtype(t) for t in (
-    np.float16, np.float32, np.float64, np.int8, np.uint8, np.int16, np.int32, np.int64, np.bool_))
+_SUPPORTED_KINDS = frozenset(
+    np.dtype(t)
+    for t in (
+        np.float16,
+        np.float32,
+        np.float64,
+        np.int8,
+        np.uint8,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.bool_,
+    )
+)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    if isinstance(data, Tensor) and dtype is None and (device is None or
-                                                         as_device(device) is data.device):
+    if (
+        isinstance(data, Tensor)
+        and dtype is None
+        and (device is None or as_device(device) is data.device)
+    ):
         return data
     return tensor(data, dtype=dtype, device=device)
 
@@ -96,8 +113,9 @@ def _shape(size: tuple, op: str) -> tuple[int, ...]:
 
 
 def _filled(op: str, fill: Any) -> Any:
-    def factory(*size: Any, dtype: Any = None, device: Any = None,
-                requires_grad: bool = False) -> Tensor:
+    def factory(
+        *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         shape = _shape(size, op)
         dev = as_device(device)
         dt = as_dtype(dtype, op) if dtype is not None else default_float
@@ -112,19 +130,32 @@ ones = _filled("ones", lambda xp, shape, dt: xp.ones(shape, dtype=dt))
 empty = _filled("empty", lambda xp, shape, dt: xp.empty(shape, dtype=dt))
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size), "full")
     dev = as_device(device)
     if dtype is None:
-        dtype = (np.dtype(np.bool_) if isinstance(fill_value, bool) else
-                 np.dtype(np.int64) if isinstance(fill_value, (int, np.integer)) else default_float)
-    return _finish(dev.xp.full(shape, fill_value, dtype=as_dtype(dtype, "full")), dev,
-                   requires_grad)
+        dtype = (
+            np.dtype(np.bool_)
+            if isinstance(fill_value, bool)
+            else np.dtype(np.int64)
+            if isinstance(fill_value, (int, np.integer))
+            else default_float
+        )
+    return _finish(
+        dev.xp.full(shape, fill_value, dtype=as_dtype(dtype, "full")), dev, requires_grad
+    )
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -133,12 +164,19 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     if dtype is None:
         integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if integral else default_float
-    return _finish(dev.xp.arange(start, end, step, dtype=as_dtype(dtype, "arange")), dev,
-                   requires_grad)
+    return _finish(
+        dev.xp.arange(start, end, step, dtype=as_dtype(dtype, "arange")), dev, requires_grad
+    )
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dev = as_device(device)
@@ -146,8 +184,9 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     return _finish(dev.xp.linspace(start, end, int(steps)).astype(dt), dev, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     dev = as_device(device)
     dt = as_dtype(dtype, "eye") if dtype is not None else default_float
     return _finish(dev.xp.eye(n, m, dtype=dt), dev, requires_grad)
@@ -159,8 +198,13 @@ def _generator(device: Device) -> Any:
 
 
 def _random(op: str, draw: Any) -> Any:
-    def factory(*size: Any, dtype: Any = None, device: Any = None,
-                requires_grad: bool = False, generator: Any = None) -> Tensor:
+    def factory(
+        *size: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+        generator: Any = None,
+    ) -> Tensor:
         shape = _shape(size, op)
         dev = as_device(device)
         dt = as_dtype(dtype, op) if dtype is not None else default_float
@@ -179,8 +223,14 @@ rand = _random("rand", lambda g, shape, dt: g.random(shape, dtype=dt))
 randn = _random("randn", lambda g, shape, dt: g.standard_normal(shape, dtype=dt))
 
 
-def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None,
-            device: Any = None, generator: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = (),
+    dtype: Any = None,
+    device: Any = None,
+    generator: Any = None,
+) -> Tensor:
     if high is None:
         low, high = 0, low
     if high <= low:
@@ -200,11 +250,16 @@ def randperm(n: int, dtype: Any = None, device: Any = None, generator: Any = Non
 
 
 def _like(factory: Any) -> Any:
-    def like(x: Tensor, *args: Any, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
-        return factory(x.shape, *args, dtype=dtype if dtype is not None else x.dtype,
-                       device=device if device is not None else x.device,
-                       requires_grad=requires_grad)
+    def like(
+        x: Tensor, *args: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return factory(
+            x.shape,
+            *args,
+            dtype=dtype if dtype is not None else x.dtype,
+            device=device if device is not None else x.device,
+            requires_grad=requires_grad,
+        )
 
     like.__name__ = f"{factory.__name__}_like"
     return like
@@ -217,15 +272,25 @@ rand_like = _like(rand)
 randn_like = _like(randn)
 
 
-def full_like(x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
-    return full(x.shape, fill_value, dtype=dtype if dtype is not None else x.dtype,
-                device=device if device is not None else x.device, requires_grad=requires_grad)
+def full_like(
+    x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return full(
+        x.shape,
+        fill_value,
+        dtype=dtype if dtype is not None else x.dtype,
+        device=device if device is not None else x.device,
+        requires_grad=requires_grad,
+    )
 
 
-def randint_like(x: Tensor, low: int, high: int | None = None, dtype: Any = None,
-                 device: Any = None) -> Tensor:
-    return randint(low, high, x.shape, dtype=dtype if dtype is not None else x.dtype,
-                   device=device if device is not None else x.device)
-
-
+def randint_like(
+    x: Tensor, low: int, high: int | None = None, dtype: Any = None, device: Any = None
+) -> Tensor:
+    return randint(
+        low,
+        high,
+        x.shape,
+        dtype=dtype if dtype is not None else x.dtype,
+        device=device if device is not None else x.device,
+    )

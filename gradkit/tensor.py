@@ -19,9 +19,22 @@ class Tensor:
     """Data (a NumPy or CuPy array) plus device, gradient and the node that produced it."""
 
     __slots__ = (
-        "data", "device", "requires_grad", "grad", "grad_fn", "_vc", "_output_nr", "_hooks",
-        "_grad_owned", "_retains_grad", "_fw", "_view_base", "_view_fn", "_view_version",
-        "_view_no_grad", "__weakref__",
+        "data",
+        "device",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "_vc",
+        "_output_nr",
+        "_hooks",
+        "_grad_owned",
+        "_retains_grad",
+        "_fw",
+        "_view_base",
+        "_view_fn",
+        "_view_version",
+        "_view_no_grad",
+        "__weakref__",
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -31,8 +44,9 @@ class Tensor:
     grad: Tensor | None
     grad_fn: Any
 
-    def __init__(self, data: Any, device: Any = None, requires_grad: bool = False,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, data: Any, device: Any = None, requires_grad: bool = False, dtype: Any = None
+    ) -> None:
         if isinstance(data, Tensor):
             data = data.data
         target = as_device(device) if device is not None else None
@@ -83,8 +97,14 @@ class Tensor:
         return t
 
     @staticmethod
-    def _from_graph(data: Any, device: Device, requires_grad: bool, grad_fn: Any,
-                    output_nr: int, version_counter: list) -> Tensor:
+    def _from_graph(
+        data: Any,
+        device: Device,
+        requires_grad: bool,
+        grad_fn: Any,
+        output_nr: int,
+        version_counter: list,
+    ) -> Tensor:
         t = Tensor._make(data, device, requires_grad)
         t.grad_fn = grad_fn
         t._output_nr = output_nr
@@ -242,8 +262,13 @@ class Tensor:
         return self.to(cpu)
 
     def cuda(self, device: Any = None) -> Tensor:
-        return self.to(as_device("cuda" if device is None else
-                                 (f"cuda:{device}" if isinstance(device, int) else device)))
+        return self.to(
+            as_device(
+                "cuda"
+                if device is None
+                else (f"cuda:{device}" if isinstance(device, int) else device)
+            )
+        )
 
     def float(self) -> Tensor:
         return _ops.cast(self, np.dtype(np.float32))
@@ -277,8 +302,7 @@ class Tensor:
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
-                "requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use "
-                ".detach()"
+                "requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use .detach()"
             )
         self.requires_grad = bool(requires_grad)
         return self
@@ -321,8 +345,9 @@ class Tensor:
         """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed."""
         _function.sync_view(self)
         if not self.requires_grad:
-            raise RuntimeError("register_hook: cannot register a hook on a tensor that "
-                               "doesn't require gradient")
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require gradient"
+            )
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
@@ -337,23 +362,33 @@ class Tensor:
         """``hook(tensor) -> None`` runs on a leaf after a gradient has been accumulated into
         its ``.grad`` (each time one is; a leaf used twice in a graph gets two calls)."""
         if not self.requires_grad:
-            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on "
-                               "a tensor that doesn't require gradient")
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: cannot register a hook on "
+                "a tensor that doesn't require gradient"
+            )
         if self.grad_fn is not None:
-            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
-                               "cannot be registered on non-leaf tensors")
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks "
+                "cannot be registered on non-leaf tensors"
+            )
         if self._hooks is None:
             self._hooks = []
         item = _autograd_engine.PostAccumulateGradHook(hook)
         self._hooks.append(item)
         return _RemovableHandle(self._hooks, item)
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
         from .autograd.api import backward
 
-        backward([self], None if gradient is None else [gradient], retain_graph,
-                 create_graph, inputs)
+        backward(
+            [self], None if gradient is None else [gradient], retain_graph, create_graph, inputs
+        )
 
     # ---- representation ------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -361,8 +396,14 @@ class Tensor:
         data = self.data if self.device.type == "cpu" else self.data.get()
         # PyTorch's look: whole floats print as "1.", others with 4 fixed decimals
         fixed = data.dtype.kind == "f" and data.size > 0 and not _all_whole(data)
-        body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000,
-                               precision=4, floatmode="fixed" if fixed else "maxprec")
+        body = np.array2string(
+            data,
+            separator=", ",
+            prefix="tensor(",
+            threshold=1000,
+            precision=4,
+            floatmode="fixed" if fixed else "maxprec",
+        )
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")

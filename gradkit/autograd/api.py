@@ -28,8 +28,15 @@ def backward(
     if retain_graph is None:
         retain_graph = create_graph
     inputs_list = _as_sequence(inputs)
-    engine.execute(outputs, _as_sequence(grad_tensors), retain_graph, create_graph,
-                   inputs=inputs_list, accumulate=True, op="backward")
+    engine.execute(
+        outputs,
+        _as_sequence(grad_tensors),
+        retain_graph,
+        create_graph,
+        inputs=inputs_list,
+        accumulate=True,
+        op="backward",
+    )
 
 
 def grad(
@@ -51,9 +58,15 @@ def grad(
             )
     if retain_graph is None:
         retain_graph = create_graph
-    grads = engine.execute(outputs_list, _as_sequence(grad_outputs), retain_graph,
-                           create_graph, inputs=inputs_list, accumulate=False,
-                           op="autograd.grad")
+    grads = engine.execute(
+        outputs_list,
+        _as_sequence(grad_outputs),
+        retain_graph,
+        create_graph,
+        inputs=inputs_list,
+        accumulate=False,
+        op="autograd.grad",
+    )
     result = []
     for i, g in enumerate(grads):
         if g is None:

@@ -27,9 +27,7 @@ def _root_grads(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None, op: 
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     if len(grad_outputs) != len(outputs):
-        raise ValueError(
-            f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} outputs"
-        )
+        raise ValueError(f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
     roots = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
@@ -37,8 +35,7 @@ def _root_grads(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None, op: 
         _function.sync_view(out)  # a view whose base changed in place: use its current history
         if not out.requires_grad:
             raise RuntimeError(
-                f"{op}: element {i} of tensors does not require grad and does not have a "
-                "grad_fn"
+                f"{op}: element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is None:
             if out.data.size != 1:
@@ -260,8 +257,7 @@ def execute(
     global _depth
     _depth += 1
     try:
-        result = _execute(outputs, grad_outputs, retain_graph, create_graph, inputs,
-                          accumulate, op)
+        result = _execute(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate, op)
     except BaseException:
         _depth -= 1
         if _depth == 0:
@@ -360,8 +356,9 @@ def _execute(
             target, nr = edge
             if not isinstance(target, Function):
                 _check_grad(f"{type(node).__name__}.backward", g, target)
-                _deliver_to_leaf(target, g, captures, captured, accumulate, only_inputs,
-                                 create_graph)
+                _deliver_to_leaf(
+                    target, g, captures, captured, accumulate, only_inputs, create_graph
+                )
                 continue
             if visit is not None and target not in visit:
                 continue
@@ -382,8 +379,13 @@ def _n_outputs(node: Function) -> int:
 
 
 def _deliver_to_leaf(
-    leaf: Any, grad: Any, captures: dict | None, captured: list | None, accumulate: bool,
-    only_inputs: set | None, create_graph: bool,
+    leaf: Any,
+    grad: Any,
+    captures: dict | None,
+    captured: list | None,
+    accumulate: bool,
+    only_inputs: set | None,
+    create_graph: bool,
 ) -> None:
     if captures is not None:
         index = captures.get((id(leaf), 0))

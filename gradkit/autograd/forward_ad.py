@@ -84,8 +84,7 @@ def make_dual(primal: Any, tangent: Any, level: int | None = None) -> Any:
         )
     if tangent.device is not primal.device:
         raise RuntimeError(
-            f"make_dual: the tangent is on {tangent.device} but the primal is on "
-            f"{primal.device}"
+            f"make_dual: the tangent is on {tangent.device} but the primal is on {primal.device}"
         )
     if tangent.dtype != primal.dtype:
         tangent = tangent.to(primal.dtype)

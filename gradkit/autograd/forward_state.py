@@ -66,8 +66,15 @@ def propagate(cls: type, ctx: Any, args: tuple, result: Any) -> None:
     # tangents of levels that were exited (stale entries) are ignored: level numbers are
     # never reused
     active = state.levels
-    levels = sorted({lv for a in args if getattr(a, "_fw", None) for lv in a._fw
-                     if lv <= state.visible and lv in active})
+    levels = sorted(
+        {
+            lv
+            for a in args
+            if getattr(a, "_fw", None)
+            for lv in a._fw
+            if lv <= state.visible and lv in active
+        }
+    )
     if not levels:
         return
     jvp = getattr(cls, "jvp", None)

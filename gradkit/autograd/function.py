@@ -84,8 +84,14 @@ class Function:
                 continue
             if isinstance(item, _SavedOutput):
                 now = item.version_counter[0]
-                tensor = Tensor._from_graph(item.data, item.device, item.requires_grad,
-                                            self, item.output_nr, item.version_counter)
+                tensor = Tensor._from_graph(
+                    item.data,
+                    item.device,
+                    item.requires_grad,
+                    self,
+                    item.output_nr,
+                    item.version_counter,
+                )
                 tensor._fw = item.tangents
             else:
                 now = item._vc[0]
@@ -237,7 +243,7 @@ def _connect_outputs(ctx: Function, result: Any, args: tuple) -> Any:
             if out.grad_fn is not None or out.requires_grad or any(out is a for a in args):
                 out = out._alias()
                 if isinstance(result, tuple):
-                    result = result[:nr] + (out,) + result[nr + 1:]
+                    result = result[:nr] + (out,) + result[nr + 1 :]
                 else:
                     result = out
             out.requires_grad = True

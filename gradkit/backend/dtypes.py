@@ -23,9 +23,20 @@ long, int = int64, int32  # noqa: A001
 default_float = float32
 
 _BY_NAME = {
-    "float16": float16, "half": float16, "float32": float32, "float": float32,
-    "float64": float64, "double": float64, "int8": int8, "uint8": uint8, "int16": int16,
-    "int32": int32, "int": int32, "int64": int64, "long": int64, "bool": bool_,
+    "float16": float16,
+    "half": float16,
+    "float32": float32,
+    "float": float32,
+    "float64": float64,
+    "double": float64,
+    "int8": int8,
+    "uint8": uint8,
+    "int16": int16,
+    "int32": int32,
+    "int": int32,
+    "int64": int64,
+    "long": int64,
+    "bool": bool_,
 }
 _SUPPORTED = frozenset(_BY_NAME.values())
 

@@ -25,9 +25,7 @@ def scalar_for(value: Any, dtype: np.dtype, op: str) -> Any:
     if isinstance(value, float) and dtype.kind != "f":
         raise _IntegerFloatMix(op)
     if not isinstance(value, _PY_SCALARS):
-        raise TypeError(
-            f"{op}: expected a Tensor or a Python number, got {type(value).__name__}"
-        )
+        raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(value).__name__}")
     return value
 
 
@@ -44,8 +42,7 @@ def operands(a: Any, b: Any, op: str) -> tuple[Any, Any, Any]:
         if isinstance(b, Tensor):
             if b.device is not device:
                 raise RuntimeError(
-                    f"{op}: expected all tensors on the same device, got {device} and "
-                    f"{b.device}"
+                    f"{op}: expected all tensors on the same device, got {device} and {b.device}"
                 )
             bd = b.data
             if ad.dtype != bd.dtype:
@@ -66,8 +63,9 @@ def operands(a: Any, b: Any, op: str) -> tuple[Any, Any, Any]:
         if isinstance(ad, _FloatPromotion):
             return ad.value, bd.astype(np.float32), device
         return ad, bd, device
-    raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
-                    f"{type(b).__name__}")
+    raise TypeError(
+        f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}"
+    )
 
 
 class _FloatPromotion:

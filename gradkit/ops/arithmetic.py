@@ -45,8 +45,7 @@ class Add(Function):
     def backward(ctx, grad):
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
-        return (grad_like(grad, *ma) if need_a else None,
-                grad_like(grad, *mb) if need_b else None)
+        return (grad_like(grad, *ma) if need_a else None, grad_like(grad, *mb) if need_b else None)
 
     @staticmethod
     def jvp(ctx, tangent_a, tangent_b):
@@ -63,8 +62,7 @@ class Sub(Function):
     def backward(ctx, grad):
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
-        return (grad_like(grad, *ma) if need_a else None,
-                grad_like(-grad, *mb) if need_b else None)
+        return (grad_like(grad, *ma) if need_a else None, grad_like(-grad, *mb) if need_b else None)
 
     @staticmethod
     def jvp(ctx, tangent_a, tangent_b):
@@ -75,8 +73,9 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.metas = (_meta(a), _meta(b))
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
-                              b if isinstance(b, Tensor) else None)
+        ctx.save_for_backward(
+            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
+        )
         ctx.scalars = (a, b)
         return _compute(_mul, a, b, "mul")
 
@@ -87,22 +86,27 @@ class Mul(Function):
         b = tb if tb is not None else ctx.scalars[1]
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
-        return (grad_like(grad * b, *ma) if need_a else None,
-                grad_like(grad * a, *mb) if need_b else None)
+        return (
+            grad_like(grad * b, *ma) if need_a else None,
+            grad_like(grad * a, *mb) if need_b else None,
+        )
 
     @staticmethod
     def jvp(ctx, tangent_a, tangent_b):
         a, b = _operand_values(ctx)
-        return _sum_present(tangent_a * b if tangent_a is not None else None,
-                            a * tangent_b if tangent_b is not None else None)
+        return _sum_present(
+            tangent_a * b if tangent_a is not None else None,
+            a * tangent_b if tangent_b is not None else None,
+        )
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.metas = (_meta(a), _meta(b))
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
-                              b if isinstance(b, Tensor) else None)
+        ctx.save_for_backward(
+            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
+        )
         ctx.scalars = (a, b)
         return _compute(_div, a, b, "div")
 
@@ -114,14 +118,18 @@ class Div(Function):
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad / b
-        return (grad_like(grad_a, *ma) if need_a else None,
-                grad_like(-grad_a * a / b, *mb) if need_b else None)
+        return (
+            grad_like(grad_a, *ma) if need_a else None,
+            grad_like(-grad_a * a / b, *mb) if need_b else None,
+        )
 
     @staticmethod
     def jvp(ctx, tangent_a, tangent_b):
         a, b = _operand_values(ctx)
-        return _sum_present(tangent_a / b if tangent_a is not None else None,
-                            -tangent_b * a / (b * b) if tangent_b is not None else None)
+        return _sum_present(
+            tangent_a / b if tangent_a is not None else None,
+            -tangent_b * a / (b * b) if tangent_b is not None else None,
+        )
 
 
 class Pow(Function):
@@ -130,8 +138,9 @@ class Pow(Function):
         ctx.metas = (_meta(a), _meta(b))
         ctx.scalars = (_plain(a), _plain(b))
         out = _compute(_pow, a, b, "pow")
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
-                              b if isinstance(b, Tensor) else None, out)
+        ctx.save_for_backward(
+            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None, out
+        )
         return out
 
     @staticmethod
@@ -217,8 +226,9 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.metas = (_meta(a), _meta(b))
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
-                              b if isinstance(b, Tensor) else None)
+        ctx.save_for_backward(
+            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
+        )
         ctx.scalars = (a, b)
         return _compute(_mod, a, b, "remainder")
 

@@ -37,8 +37,9 @@ def _stable_sigmoid(xp: Any, data: Any) -> Any:
     return xp.where(data >= 0, 1 / (1 + e), e / (1 + e)).astype(data.dtype, copy=False)
 
 
-def _elementwise(name: str, compute: Callable, saves: str, rule: Callable,
-                 float_only: bool = True) -> type[Function]:
+def _elementwise(
+    name: str, compute: Callable, saves: str, rule: Callable, float_only: bool = True
+) -> type[Function]:
     """The Function for y = compute(xp, x) with dy = rule(dx, saved, math)."""
 
     def forward(ctx: Any, x: Any) -> Tensor:
@@ -53,13 +54,17 @@ def _elementwise(name: str, compute: Callable, saves: str, rule: Callable,
             return rule(grad, saved, _this_module)
         return Tensor._make(rule(grad.data, saved.data, saved.device.xp), grad.device)
 
-    cls = type(name.capitalize(), (Function,), {
-        "forward": staticmethod(forward),
-        "backward": staticmethod(backward),
-        "jvp": staticmethod(backward),
-        "__module__": __name__,
-        "__doc__": f"Elementwise {name}, differentiable to any order.",
-    })
+    cls = type(
+        name.capitalize(),
+        (Function,),
+        {
+            "forward": staticmethod(forward),
+            "backward": staticmethod(backward),
+            "jvp": staticmethod(backward),
+            "__module__": __name__,
+            "__doc__": f"Elementwise {name}, differentiable to any order.",
+        },
+    )
     return cls
 
 
@@ -72,8 +77,9 @@ Expm1 = _elementwise("expm1", _ufunc("expm1"), "out", lambda g, y, m: g * (y + 1
 Log = _elementwise("log", _ufunc("log"), "x", lambda g, x, m: g / x)
 Log1p = _elementwise("log1p", _ufunc("log1p"), "x", lambda g, x, m: g / (x + 1))
 Sqrt = _elementwise("sqrt", _ufunc("sqrt"), "out", lambda g, y, m: g / (y * 2))
-Rsqrt = _elementwise("rsqrt", lambda xp, d: 1 / xp.sqrt(d), "out",
-                     lambda g, y, m: g * y * y * y * -0.5)
+Rsqrt = _elementwise(
+    "rsqrt", lambda xp, d: 1 / xp.sqrt(d), "out", lambda g, y, m: g * y * y * y * -0.5
+)
 Sin = _elementwise("sin", _ufunc("sin"), "x", lambda g, x, m: g * m.cos(x))
 Cos = _elementwise("cos", _ufunc("cos"), "x", lambda g, x, m: -g * m.sin(x))
 Tan = _elementwise("tan", _ufunc("tan"), "out", lambda g, y, m: g * (y * y + 1))

@@ -40,12 +40,14 @@ def _numerical_jacobian(fn: Callable, inputs: tuple, index: int, eps: float) -> 
         values = []
         for delta in (eps, -eps):
             flat[k] = original + delta
-            probe = Tensor._make(x.device.xp.asarray(host.astype(x.dtype)), x.device,
-                                 x.requires_grad)
-            args = inputs[:index] + (probe,) + inputs[index + 1:]
+            probe = Tensor._make(
+                x.device.xp.asarray(host.astype(x.dtype)), x.device, x.requires_grad
+            )
+            args = inputs[:index] + (probe,) + inputs[index + 1 :]
             with no_grad():
-                values.append([np.array(o, dtype=np.float64).reshape(-1)
-                               for o in _outputs(fn, args)])
+                values.append(
+                    [np.array(o, dtype=np.float64).reshape(-1) for o in _outputs(fn, args)]
+                )
         flat[k] = original
         columns.append([(plus - minus) / (2 * eps) for plus, minus in zip(*values)])
     if not columns:  # an empty input: every Jacobian has zero columns
@@ -86,12 +88,11 @@ def _forward_jacobian(fn: Callable, inputs: Any, index: int) -> list[np.ndarray]
     for k in range(x.data.size):
         unit = np.zeros(x.data.size)
         unit[k] = 1.0
-        tangent = Tensor._make(x.device.xp.asarray(unit.reshape(x.shape).astype(x.dtype)),
-                               x.device)
+        tangent = Tensor._make(x.device.xp.asarray(unit.reshape(x.shape).astype(x.dtype)), x.device)
         with forward_ad.dual_level():
             with enable_grad():  # the dual stays connected to x (gradgradcheck needs that)
                 dual = forward_ad.make_dual(x, tangent)
-            args = inputs[:index] + (dual,) + inputs[index + 1:]
+            args = inputs[:index] + (dual,) + inputs[index + 1 :]
             with no_grad():
                 outs = _outputs(fn, args)
             column = []
@@ -106,18 +107,30 @@ def _forward_jacobian(fn: Callable, inputs: Any, index: int) -> list[np.ndarray]
                         f"{tuple(t.shape)} and dtype {t.dtype}, the output {tuple(out.shape)} "
                         f"and {out.dtype}"
                     )
-                column.append(np.array(t.data if t.device.type == "cpu" else t.data.get(),
-                                       dtype=np.float64).reshape(-1))
+                column.append(
+                    np.array(
+                        t.data if t.device.type == "cpu" else t.data.get(), dtype=np.float64
+                    ).reshape(-1)
+                )
             outs_meta = [o.data.size for o in outs]
         columns.append(column)
     if not columns:
         outs_meta = [o.data.size for o in _outputs(fn, inputs)]
-    return [np.stack([c[j] for c in columns], axis=1) if columns else np.zeros((size, 0))
-            for j, size in enumerate(outs_meta)]
+    return [
+        np.stack([c[j] for c in columns], axis=1) if columns else np.zeros((size, 0))
+        for j, size in enumerate(outs_meta)
+    ]
 
 
-def _compare(kind: str, numerical: list, analytical: list, i: int, atol: float, rtol: float,
-             raise_exception: bool) -> bool:
+def _compare(
+    kind: str,
+    numerical: list,
+    analytical: list,
+    i: int,
+    atol: float,
+    rtol: float,
+    raise_exception: bool,
+) -> bool:
     for j, (num, ana) in enumerate(zip(numerical, analytical)):
         bad = np.abs(num - ana) > atol + rtol * np.abs(num)
         if bad.any():
@@ -134,9 +147,15 @@ def _compare(kind: str, numerical: list, analytical: list, i: int, atol: float, 
     return True
 
 
-def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True,
-              check_forward_ad: bool = False) -> bool:
+def gradcheck(
+    fn: Callable,
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    check_forward_ad: bool = False,
+) -> bool:
     """Compare reverse-mode gradients of ``fn`` with central finite differences.
 
     Inputs that require grad should be float64: in lower precision the finite differences
@@ -161,10 +180,17 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
     return True
 
 
-def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Sequence[Any] | None = None,
-                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-                  raise_exception: bool = True, seed: int = 0,
-                  check_forward_ad: bool = False) -> bool:
+def gradgradcheck(
+    fn: Callable,
+    inputs: Any,
+    grad_outputs: Sequence[Any] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+    check_forward_ad: bool = False,
+) -> bool:
     """gradcheck of the map inputs -> vector-Jacobian product, i.e. of second derivatives.
 
     With ``check_forward_ad`` that map is also differentiated in forward mode: tangents
@@ -176,8 +202,7 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Sequence[Any] | None 
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
         grad_outputs = [
-            Tensor._make(o.device.xp.asarray(rng.standard_normal(o.shape)), o.device)
-            for o in outs
+            Tensor._make(o.device.xp.asarray(rng.standard_normal(o.shape)), o.device) for o in outs
         ]
     grad_outputs = list(grad_outputs)
 
@@ -186,9 +211,21 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Sequence[Any] | None 
             results = _outputs(fn, args)
             pairs = [(o, g) for o, g in zip(results, grad_outputs) if o.requires_grad]
             wrt = [args[i] for i in diff_idx]
-            grads = autograd_grad([p[0] for p in pairs], wrt, [p[1] for p in pairs],
-                                  create_graph=True, allow_unused=True)
+            grads = autograd_grad(
+                [p[0] for p in pairs],
+                wrt,
+                [p[1] for p in pairs],
+                create_graph=True,
+                allow_unused=True,
+            )
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, check_forward_ad=check_forward_ad)
+    return gradcheck(
+        first_derivatives,
+        inputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        check_forward_ad=check_forward_ad,
+    )

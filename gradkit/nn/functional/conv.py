@@ -70,7 +70,6 @@ class _Conv2d(Function):
         return _sum_present(terms)
 
 
-
 class _ConvInputGrad(Function):
     """The transpose of x -> conv(x, w) applied to g: conv2d's input gradient and
     conv_transpose2d's forward."""
@@ -105,7 +104,6 @@ class _ConvInputGrad(Function):
         if tangent_w is not None:
             terms.append(_ConvInputGrad.apply(grad, tangent_w, ctx.x_shape, g))
         return _sum_present(terms)
-
 
 
 class _ConvWeightGrad(Function):
@@ -158,7 +156,6 @@ def _sum_present(terms: list) -> Any:
     for term in terms[1:]:
         total = total + term
     return total
-
 
 
 def _fit(y: Tensor, shape: tuple) -> Tensor:

@@ -81,12 +81,14 @@ class _IndexCrossEntropy(Function):
             slope = _index_grad_recorded(logits, one, labels, weight, ignore_index, a, b, "sum")
         else:
             ones = xp.ones(logits.shape[0], dtype=ctx.log_probs.dtype)
-            slope = Tensor._make(logits.device.primitives.softmax_cross_entropy_backward(
-                ctx.log_probs, labels, weight, ignore_index, ones * a, ones * b, logits.dtype),
-                logits.device)
+            slope = Tensor._make(
+                logits.device.primitives.softmax_cross_entropy_backward(
+                    ctx.log_probs, labels, weight, ignore_index, ones * a, ones * b, logits.dtype
+                ),
+                logits.device,
+            )
         products = slope * tangent
         return _reduce.sum(products, axis=1) if reduction == "none" else _reduce.sum(products)
-
 
 
 def _index_grad_recorded(
@@ -187,7 +189,6 @@ class _SoftCrossEntropy(Function):
         if per_row is None or reduction == "none":
             return per_row
         return _reduce.sum(per_row) * float(scale)
-
 
 
 def _smoothed(target: Any, smoothing: float) -> Any:

@@ -31,7 +31,6 @@ class _Dropout(Function):
         return _Dropout.backward(ctx, tangent)[0]  # the same mask and scale: a diagonal map
 
 
-
 def _check(x: Tensor, p: float, op: str) -> None:
     check_tensor(x, "input", op)
     check_floating(x, "input", op)

@@ -37,7 +37,6 @@ class _EmbeddingGather(Function):
         return _EmbeddingGather.apply(tangent, ctx.indices, ctx.padding_idx, ctx.zero_padding)
 
 
-
 class _EmbeddingScatter(Function):
     """table[k] = sum of grad rows whose index is k; the padding_idx row stays zero."""
 
@@ -67,7 +66,6 @@ class _EmbeddingScatter(Function):
     @staticmethod
     def jvp(ctx, tangent, _indices, _num, _padding_idx):
         return _EmbeddingScatter.apply(tangent, ctx.indices, ctx.num, ctx.padding_idx)
-
 
 
 def embedding(

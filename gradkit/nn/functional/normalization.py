@@ -76,8 +76,11 @@ class _Normalize(Function):
         total = None
         if tangent_x is not None:
             # d xhat = invstd * (dx - mean(dx) - xhat * mean(dx * xhat))
-            d_xhat = invstd * (tangent_x - _reduce.mean(tangent_x, axis=axes, keepdims=True)
-                               - xhat * _reduce.mean(tangent_x * xhat, axis=axes, keepdims=True))
+            d_xhat = invstd * (
+                tangent_x
+                - _reduce.mean(tangent_x, axis=axes, keepdims=True)
+                - xhat * _reduce.mean(tangent_x * xhat, axis=axes, keepdims=True)
+            )
             total = d_xhat * weight if weight is not None else d_xhat
         if tangent_w is not None:
             term = xhat * tangent_w
@@ -85,7 +88,6 @@ class _Normalize(Function):
         if tangent_b is not None:
             total = tangent_b if total is None else total + tangent_b
         return total
-
 
 
 def _normalize_grads_recorded(ctx: Any, grad: Tensor, x: Tensor, weight: Any, bias: Any) -> tuple:

@@ -42,7 +42,6 @@ class _MaxPool2d(Function):
         return _MaxPoolGather.apply(tangent, ctx.offsets, ctx.geometry)  # tangent at the max
 
 
-
 class _MaxPoolScatter(Function):
     """Gradient of max pooling: each output's gradient goes to where its maximum was."""
 
@@ -64,7 +63,6 @@ class _MaxPoolScatter(Function):
         return _MaxPoolScatter.apply(tangent, ctx.offsets, ctx.x_shape, ctx.geometry)  # linear
 
 
-
 class _MaxPoolGather(Function):
     """The adjoint of _MaxPoolScatter: read each window's maximum position."""
 
@@ -84,7 +82,6 @@ class _MaxPoolGather(Function):
     @staticmethod
     def jvp(ctx, tangent, _offsets, _geometry):
         return _MaxPoolGather.apply(tangent, ctx.offsets, ctx.geometry)  # linear
-
 
 
 class AvgGeometry(NamedTuple):
@@ -121,7 +118,6 @@ class _AvgPool2d(Function):
         return _AvgPool2d.apply(tangent, ctx.geometry)  # linear
 
 
-
 class _AvgPoolTranspose(Function):
     @staticmethod
     def forward(ctx, grad, x_shape, geometry):
@@ -148,7 +144,6 @@ class _AvgPoolTranspose(Function):
         return _AvgPoolTranspose.apply(tangent, ctx.x_shape, ctx.geometry)  # linear
 
 
-
 class _SeparableLinear(Function):
     """rows @ x @ cols^T over the last two axes; its adjoint is the same with the matrices
     transposed (adaptive average pooling and its gradient)."""
@@ -165,7 +160,6 @@ class _SeparableLinear(Function):
     @staticmethod
     def jvp(ctx, tangent, _rows, _cols):
         return _SeparableLinear.apply(tangent, ctx.rows, ctx.cols)  # linear
-
 
 
 # ---- argument handling ---------------------------------------------------------------------
