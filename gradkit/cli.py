@@ -79,6 +79,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="progress bars (auto: only on a terminal)",
     )
+    from .distributed.launch import add_distributed_arguments
+
+    add_distributed_arguments(parser)  # --distributed, --dist-timeout
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,8 +132,12 @@ def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         progress=args.progress,
     )
     try:
+        if args.distributed:  # under `mpirun -n N`: join the job before building anything
+            from .distributed import setup_from_cli
+
+            setup_from_cli(args)
         record = train(config)
-    except (TrainingError, FileNotFoundError) as error:
+    except (TrainingError, FileNotFoundError, ImportError) as error:
         print(f"gradkit train: error: {error}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, TrainingError) else 1
     if record["interrupted"]:  # the shell's convention: 128 + the signal (130 for Ctrl-C)

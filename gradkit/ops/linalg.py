@@ -91,7 +91,7 @@ class MatMul(Function):
             grad_a = matmul(g, _shape.swapaxes(b2, -1, -2))
             grad_a = _shape.reshape(grad_like(grad_a, a2.shape, a_dtype), a_shape)
         if need_b:
-            grad_b = _grad_of_right(a2, g, b2.shape)
+            grad_b = _grad_of_right(a2, g, b2)
             grad_b = _shape.reshape(grad_like(grad_b, b2.shape, b_dtype), b_shape)
         return grad_a, grad_b
 
@@ -117,13 +117,22 @@ def _dtype_of(original: Any, data: Any) -> np.dtype:
     return original.dtype if isinstance(original, Tensor) else data.dtype
 
 
-def _grad_of_right(a2: Tensor, g: Tensor, b2_shape: tuple) -> Tensor:
+def _grad_of_right(a2: Tensor, g: Tensor, b2: Tensor) -> Tensor:
     """dL/db = a^T @ g, summed over the batch dims that b was broadcast along."""
-    if len(b2_shape) == 2 and g.ndim > 2 and a2.shape[:-2] == g.shape[:-2]:
+    if b2.ndim == 2 and g.ndim > 2 and a2.shape[:-2] == g.shape[:-2]:
         # b is one matrix shared by the whole batch: fold the batch into the rows, one GEMM
-        rows = _shape.reshape(a2, (-1, a2.shape[-1]))
-        return matmul(_shape.swapaxes(rows, 0, 1), _shape.reshape(g, (-1, g.shape[-1])))
+        a2 = _shape.reshape(a2, (-1, a2.shape[-1]))
+        g = _shape.reshape(g, (-1, g.shape[-1]))
+    if b2.ndim == 2 and g.ndim == 2 and _column_major(b2.data):
+        # b is a transposed view (x @ w.T): compute (g^T a)^T, the same GEMM, so that the
+        # gradient reaching w is row-major like w and the optimizer's passes over it stream
+        return _shape.swapaxes(matmul(_shape.swapaxes(g, 0, 1), a2), 0, 1)
     return matmul(_shape.swapaxes(a2, -1, -2), g)
+
+
+def _column_major(data: Any) -> bool:
+    flags = data.flags
+    return flags.f_contiguous and not flags.c_contiguous
 
 
 def matmul(a: Any, b: Any) -> Tensor:

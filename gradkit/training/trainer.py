@@ -141,6 +141,12 @@ class Trainer:
         self.config = config.resolved()
         self.out = stdout if stdout is not None else sys.stdout
         self.log = stderr if stderr is not None else sys.stderr
+        # Data-parallel when the process group is up (`gradkit train --distributed` under
+        # mpirun): every rank trains, rank 0 alone prints and writes.
+        self.distributed = gk.distributed.is_initialized()
+        if self.distributed:
+            self.out = gk.distributed.quiet_unless_main(self.out)
+            self.log = gk.distributed.quiet_unless_main(self.log)
         self.device = resolve_device(self.config.device)
         self.out_dir = Path(self.config.out)
         self.checkpoint_dir = Path(self.config.checkpoint_dir)  # type: ignore[arg-type]
@@ -156,12 +162,20 @@ class Trainer:
             config.model, self.splits.image_shape, self.splits.num_classes, config.dropout
         ).to(self.device)
         self.optimizer = make_optimizer(config, list(self.model.parameters()))
+        # The model that trains: the bare one, or its data-parallel wrapper (which starts every
+        # rank from rank 0's weights); self.model stays the bare one for evaluation and saving.
+        self.train_model = self.model
+        sampler = None
+        if self.distributed:
+            self.train_model = nn.parallel.DistributedDataParallel(self.model)
+            sampler = data.DistributedSampler(self.splits.train, seed=config.seed)
         self.train_loader = data.DataLoader(
             self.splits.train,
             batch_size=config.batch_size,
-            shuffle=True,
+            shuffle=sampler is None,
             seed=config.seed,
             device=self.device,
+            sampler=sampler,
         )
         self.test_loader = data.DataLoader(
             self.splits.test, batch_size=config.eval_batch_size, device=self.device
@@ -174,6 +188,11 @@ class Trainer:
             rng_state=gk.get_rng_state(), loader_seed=config.seed, config=config.to_dict()
         )
         self.environment = environment.describe(self.device, config.seed)
+        if self.distributed:
+            self.environment["distributed"] = {
+                "backend": gk.distributed.get_backend(),
+                "world_size": gk.distributed.get_world_size(),
+            }
 
     def restore(self) -> Path | None:
         """Continue from the newest checkpoint in the checkpoint folder, if there is one."""
@@ -208,14 +227,14 @@ class Trainer:
         """One update; returns (loss, number correct) as device scalars (no host sync)."""
         if self.autocast is not None:
             with self.autocast():
-                logits = self.model(images)
+                logits = self.train_model(images)
                 loss = nn.functional.cross_entropy(logits, labels)
             self.optimizer.zero_grad()
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
-            logits = self.model(images)
+            logits = self.train_model(images)
             loss = nn.functional.cross_entropy(logits, labels)
             self.optimizer.zero_grad()
             loss.backward()
@@ -277,7 +296,7 @@ class Trainer:
                     progress.update(count, float(loss_sum) / seen, float(correct) / seen)
                 else:
                     progress.update(count, 0.0, 0.0)
-                if stop.requested:
+                if self.stop_agreed(stop):
                     state.batches_into_epoch = batch_index + 1
                     state.partial_epoch = {
                         "loss_sum": float(loss_sum),
@@ -289,6 +308,9 @@ class Trainer:
         finally:
             progress.close()
         train_time += time.perf_counter() - started
+        if self.distributed:  # the epoch's figures over every rank's shard
+            loss_sum, correct, seen = gk.distributed.sum_over_ranks(loss_sum, correct, seen)
+            seen = int(seen)
         eval_started = time.perf_counter()
         test_loss, test_accuracy = self.evaluate()
         eval_time = time.perf_counter() - eval_started
@@ -310,18 +332,29 @@ class Trainer:
             "lr": self.current_lr(),
         }
 
+    def stop_agreed(self, stop: StopOnInterrupt) -> bool:
+        """Whether to stop now; distributed, whether any rank got the signal (all ranks must
+        stop at the same batch, or their collectives no longer match)."""
+        if self.distributed:
+            return gk.distributed.any_rank(stop.requested)
+        return stop.requested
+
     # ---- bookkeeping ---------------------------------------------------------------------
     def save(self) -> Path:
         self.state.rng_state = gk.get_rng_state()
-        return checkpointing.save_checkpoint(
-            self.checkpoint_dir,
-            self.state,
-            self.model,
-            self.optimizer,
-            self.scheduler,
-            self.scaler,
-            keep_last=self.config.keep_checkpoints,
-        )
+        path = self.checkpoint_dir
+        if gk.distributed.is_main_process():
+            path = checkpointing.save_checkpoint(
+                self.checkpoint_dir,
+                self.state,
+                self.model,
+                self.optimizer,
+                self.scheduler,
+                self.scaler,
+                keep_last=self.config.keep_checkpoints,
+            )
+        gk.distributed.wait_for_everyone()  # nobody reads a checkpoint rank 0 is writing
+        return path
 
     def write_reports(self, interrupted: bool) -> dict[str, Any]:
         record = metrics.build_record(
@@ -331,6 +364,8 @@ class Trainer:
             self.state.elapsed_s,
             interrupted,
         )
+        if not gk.distributed.is_main_process():
+            return record
         metrics.write_json_atomic(record, self.out_dir / METRICS_FILE)
         if self.state.history:
             title = f"{self.config.model} on {self.config.dataset}"
@@ -364,6 +399,14 @@ class Trainer:
             file=self.out,
             flush=True,
         )
+        if self.distributed:
+            world = gk.distributed.get_world_size()
+            print(
+                f"data-parallel over {world} processes ({gk.distributed.get_backend()}): "
+                f"global batch {world * config.batch_size}",
+                file=self.out,
+                flush=True,
+            )
         interrupted = False
         run_started = time.perf_counter()
         elapsed_before = self.state.elapsed_s
@@ -384,7 +427,8 @@ class Trainer:
                 print(self.summary_line(entry), file=self.out, flush=True)
                 self.save()
                 self.write_reports(interrupted=False)
-                if stop.requested:  # Ctrl-C during evaluation: the epoch's checkpoint is written
+                # Ctrl-C during evaluation: the epoch's checkpoint is written
+                if self.stop_agreed(stop):
                     interrupted = True
                     print(
                         "interrupted after the epoch's checkpoint; continue with --resume",
