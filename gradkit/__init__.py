@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from . import autograd, cuda, data, testing
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend.determinism import (
+    are_deterministic_algorithms_enabled,
+    use_deterministic_algorithms,
+)
 from .backend.device import Device
 from .backend.device import Device as device  # noqa: N813 - gk.device("cuda") like PyTorch
 from .backend.dtypes import (

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend.determinism import are_deterministic_algorithms_enabled, deterministic_add_at
 from ..tensor import Tensor
 from .shape import _dim, _view_of
 
@@ -83,6 +84,9 @@ def _indexed(data: Any, index: Any, xp: Any) -> Any:
 def _add_at(out: Any, index: Any, values: Any, xp: Any) -> None:
     """out[index] += values, where repeated indices accumulate."""
     if xp.__name__ != "numpy":
+        if are_deterministic_algorithms_enabled():
+            deterministic_add_at(out, index, values, xp)
+            return
         import cupyx
 
         cupyx.scatter_add(out, index, values)

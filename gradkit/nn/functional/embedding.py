@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend.determinism import are_deterministic_algorithms_enabled, deterministic_add_at
 from ...tensor import Tensor
 from ._args import check_tensor
 
@@ -49,6 +50,8 @@ class _EmbeddingScatter(Function):
         rows = grad.data.reshape(-1, dim)
         if xp is np:
             np.add.at(out, flat, rows)
+        elif are_deterministic_algorithms_enabled():  # pragma: no cover - GPU
+            deterministic_add_at(out, flat, rows, xp)
         else:  # pragma: no cover - GPU
             import cupyx
 
