@@ -232,6 +232,30 @@ def _check_kernel_fits(
             )
 
 
+def _batched_2d_operands(
+    x: Tensor, weight: Tensor, bias: Tensor | None, amp_name: str, weight_layout: str, op: str
+) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+    """Autocast, check a 4-D weight and a (C, H, W) or (N, C, H, W) input, and add the batch
+    dim to an unbatched input (the last item says whether it was added)."""
+    if _amp.active:
+        x, weight, bias = _amp.cast_inputs(amp_name, x, weight, bias)
+    check_tensor(x, "input", op)
+    check_tensor(weight, "weight", op)
+    if weight.ndim != 4:
+        raise ValueError(
+            f"{op}: expected a 4-D weight {weight_layout}, got shape {tuple(weight.shape)}"
+        )
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+            f"input of shape {tuple(x.shape)}"
+        )
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = _shape.reshape(x, (1,) + tuple(x.shape))
+    return x, weight, bias, unbatched
+
+
 def conv2d_impl(
     x: Tensor,
     weight: Tensor,
@@ -243,22 +267,9 @@ def conv2d_impl(
     op: str,
 ) -> Tensor:
     """conv2d with error messages naming ``op`` (the functional or the layer)."""
-    if _amp.active:
-        x, weight, bias = _amp.cast_inputs("conv2d", x, weight, bias)
-    check_tensor(x, "input", op)
-    check_tensor(weight, "weight", op)
-    if weight.ndim != 4:
-        raise ValueError(
-            f"{op}: expected a 4-D weight (out, in/groups, kh, kw), got shape {tuple(weight.shape)}"
-        )
-    if x.ndim not in (3, 4):
-        raise ValueError(
-            f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-            f"input of shape {tuple(x.shape)}"
-        )
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = _shape.reshape(x, (1,) + tuple(x.shape))
+    x, weight, bias, unbatched = _batched_2d_operands(
+        x, weight, bias, "conv2d", "(out, in/groups, kh, kw)", op
+    )
     _check_conv_input(x, weight, bias, groups, op)
     kernel = tuple(weight.shape[2:])
     stride = pair(stride, "stride", op, 1)
@@ -338,22 +349,9 @@ def conv_transpose2d_impl(
     dilation: Any,
     op: str,
 ) -> Tensor:
-    if _amp.active:
-        x, weight, bias = _amp.cast_inputs("conv_transpose2d", x, weight, bias)
-    check_tensor(x, "input", op)
-    check_tensor(weight, "weight", op)
-    if weight.ndim != 4:
-        raise ValueError(
-            f"{op}: expected a 4-D weight (in, out/groups, kh, kw), got shape {tuple(weight.shape)}"
-        )
-    if x.ndim not in (3, 4):
-        raise ValueError(
-            f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-            f"input of shape {tuple(x.shape)}"
-        )
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = _shape.reshape(x, (1,) + tuple(x.shape))
+    x, weight, bias, unbatched = _batched_2d_operands(
+        x, weight, bias, "conv_transpose2d", "(in, out/groups, kh, kw)", op
+    )
     check_floating(x, "input", op)
     check_same_dtype_device(op, input=x, weight=weight, bias=bias)
     if not isinstance(groups, int) or groups < 1:
