@@ -11,7 +11,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from . import unary as _unary
 from ._util import operands, records
-from .broadcast_grad import grad_like
+from .broadcast_grad import fused_grad_like, grad_like
 
 _FLOAT32 = np.dtype(np.float32)
 
@@ -29,6 +29,11 @@ def _compute(fn: Any, a: Any, b: Any, op: str) -> Any:
             f"{op}: shapes {_shape_of(a)} and {_shape_of(b)} cannot be broadcast together"
         ) from None
     return Tensor._make(out, device)
+
+
+def _data(value: Any) -> Any:
+    """The array of a Tensor operand, or the Python scalar itself."""
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _shape_of(x: Any) -> Any:
@@ -86,6 +91,12 @@ class Mul(Function):
         b = tb if tb is not None else ctx.scalars[1]
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
+        if not records(grad, ta, tb):  # first order only: one array product per input
+            g = grad.data
+            return (
+                fused_grad_like(grad, g * _data(b), *ma) if need_a else None,
+                fused_grad_like(grad, g * _data(a), *mb) if need_b else None,
+            )
         return (
             grad_like(grad * b, *ma) if need_a else None,
             grad_like(grad * a, *mb) if need_b else None,
