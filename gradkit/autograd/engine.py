@@ -199,15 +199,22 @@ def _run_node(node: Function, grads: list, create_graph: bool) -> tuple:
     if len(result) != len(edges):
         result = _fix_arity(node, result)
     Tensor = _tensor_cls()
-    for i, g in enumerate(result):
+    for g in result:
         if g is not None and g.__class__ is not Tensor and not isinstance(g, Tensor):
+            _refuse_non_tensor(node, result)
+    if state.anomaly:
+        _check_finite(node, result)
+    return result
+
+
+def _refuse_non_tensor(node: Function, result: tuple) -> None:
+    Tensor = _tensor_cls()
+    for i, g in enumerate(result):
+        if g is not None and not isinstance(g, Tensor):
             raise TypeError(
                 f"{type(node).__name__}.backward must return Tensors or None, got "
                 f"{type(g).__name__} for input {i}"
             )
-    if state.anomaly:
-        _check_finite(node, result)
-    return result
 
 
 def _fix_arity(node: Function, result: tuple) -> tuple:

@@ -222,10 +222,17 @@ def sync_view(tensor: Any) -> None:
         refresh_view(tensor)
 
 
+def _is_one_of(out: Any, args: tuple) -> bool:
+    for a in args:  # identity, not ==: Tensor's == is elementwise
+        if out is a:
+            return True
+    return False
+
+
 def _connect_one(ctx: Function, out: Any, args: tuple) -> Any:
     if out.data.dtype.kind != "f":
         return out
-    if out.grad_fn is not None or out.requires_grad or any(out is a for a in args):
+    if out.grad_fn is not None or out.requires_grad or _is_one_of(out, args):
         # forward returned an input or a tensor already in a graph: give it a fresh identity
         # so that history is not rewritten.
         out = out._alias()
@@ -240,7 +247,7 @@ def _connect_outputs(ctx: Function, result: Any, args: tuple) -> Any:
     outputs = result if isinstance(result, tuple) else (result,)
     for nr, out in enumerate(outputs):
         if isinstance(out, Tensor) and id(out) not in non_diff and out.dtype.kind == "f":
-            if out.grad_fn is not None or out.requires_grad or any(out is a for a in args):
+            if out.grad_fn is not None or out.requires_grad or _is_one_of(out, args):
                 out = out._alias()
                 if isinstance(result, tuple):
                     result = result[:nr] + (out,) + result[nr + 1 :]
