@@ -54,8 +54,9 @@ def _current_level(level: int | None, op: str) -> int:
     return state.levels[-1]
 
 
-class _MakeDual(_function.Function):
-    """Identity on the primal (so reverse mode flows through it) that carries a tangent."""
+class Alias(_function.Function):
+    """A new tensor object over the same values, differentiable in both modes (identity):
+    make_dual attaches a tangent to it, gk.func gives transforms their own handle with it."""
 
     @staticmethod
     def forward(ctx, primal):
@@ -88,7 +89,7 @@ def make_dual(primal: Any, tangent: Any, level: int | None = None) -> Any:
         )
     if tangent.dtype != primal.dtype:
         tangent = tangent.to(primal.dtype)
-    dual = _MakeDual.apply(primal)
+    dual = Alias.apply(primal)
     if dual is primal:
         dual = primal._alias()
     dual._fw = dict(primal._fw) if primal._fw else {}
@@ -106,6 +107,6 @@ def unpack_dual(tensor: Any, level: int | None = None) -> UnpackedDualTensor:
     tangent = fw.get(level) if fw else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
-    primal = _MakeDual.apply(tensor)  # differentiable view without this level's tangent
+    primal = Alias.apply(tensor)  # differentiable view without this level's tangent
     primal._fw = {k: v for k, v in fw.items() if k != level} or None
     return UnpackedDualTensor(primal, tangent)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..autograd.function import Function
+from ..autograd.forward_ad import Alias
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from .pytree import tree_flatten, tree_unflatten
@@ -40,35 +40,40 @@ def must_stay_differentiable(inputs: Sequence[Tensor], grad_was_enabled: bool) -
     return _depth.reverse > 0 or any(x.requires_grad for x in inputs)
 
 
-class _Fresh(Function):
-    """Identity that gives a transform its own handle on an input that is already part of an
-    outer graph, so the outer graph still sees through it."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x._alias()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-    @staticmethod
-    def jvp(ctx, tangent):
-        return tangent
-
-
 def fresh_input(x: Any, op: str, grad_was_enabled: bool) -> Tensor:
     """An input for reverse mode: a new leaf that requires grad (the caller's tensor and its
     .grad are left alone), or a differentiable alias when an outer graph owns ``x``. Forward-
     mode tangents that ``x`` carries come along (forward over reverse)."""
     check_float_tensor(x, op)
     if x.requires_grad and grad_was_enabled:
-        return _Fresh.apply(x)
+        return Alias.apply(x)  # its own handle; the outer graph still sees through it
     leaf = x._alias()
     if x._fw:
         leaf._fw = dict(x._fw)
     leaf.requires_grad = True
     return leaf
+
+
+def primal_tangent_leaves(primals: Any, tangents: Any, op: str) -> tuple[list, list, Any]:
+    """The tensor leaves of ``primals`` and ``tangents`` (tuples of the same structure, float
+    primals, same shapes) and the primals' structure, for the forward-mode transforms."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            f"{op}: primals and tangents must be tuples (one entry per argument), "
+            f"got {type(primals).__name__} and {type(tangents).__name__}"
+        )
+    p_leaves, p_spec = tensor_leaves(tuple(primals), op, "primals")
+    t_leaves, t_spec = tensor_leaves(tuple(tangents), op, "tangents")
+    if p_spec != t_spec:
+        raise ValueError(f"{op}: tangents must have the structure of primals")
+    for p, t in zip(p_leaves, t_leaves):
+        check_float_tensor(p, op)
+        if p.shape != t.shape:
+            raise ValueError(
+                f"{op}: a tangent has shape {tuple(t.shape)} but its primal has "
+                f"shape {tuple(p.shape)}"
+            )
+    return p_leaves, t_leaves, p_spec
 
 
 def check_float_tensor(x: Any, op: str) -> None:

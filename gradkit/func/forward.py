@@ -11,8 +11,8 @@ from ..ops import shape as _shape
 from ..tensor import Tensor
 from ._inputs import (
     Arguments,
-    check_float_tensor,
     normalize_argnums,
+    primal_tangent_leaves,
     release,
     split_outputs,
     tensor_leaves,
@@ -31,22 +31,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, has_aux: bool = False) -> t
     """``(func(*primals), J @ tangents)`` in one forward pass (torch.func.jvp / jax.jvp).
     ``primals`` and ``tangents`` are tuples with the same structure."""
     op = "jvp"
-    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(
-            f"{op}: primals and tangents must be tuples (one entry per argument), "
-            f"got {type(primals).__name__} and {type(tangents).__name__}"
-        )
-    p_leaves, p_spec = tensor_leaves(tuple(primals), op, "primals")
-    t_leaves, t_spec = tensor_leaves(tuple(tangents), op, "tangents")
-    if p_spec != t_spec:
-        raise ValueError(f"{op}: tangents must have the structure of primals")
-    for p, t in zip(p_leaves, t_leaves):
-        check_float_tensor(p, op)
-        if p.shape != t.shape:
-            raise ValueError(
-                f"{op}: a tangent has shape {tuple(t.shape)} but its primal has "
-                f"shape {tuple(p.shape)}"
-            )
+    p_leaves, t_leaves, p_spec = primal_tangent_leaves(primals, tangents, op)
     with forward_ad.dual_level():
         duals = [forward_ad.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)]
         result = func(*tree_unflatten(duals, p_spec))

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..autograd import forward_ad
 from ..tensor import Tensor
-from ._inputs import check_float_tensor, release, tensor_leaves
+from ._inputs import primal_tangent_leaves, release, tensor_leaves
 from .forward import jacfwd
 from .pytree import tree_unflatten
 from .reverse import jacrev, value_and_grad
@@ -25,22 +25,7 @@ def hvp(func: Callable, primals: Any, tangents: Any) -> tuple:
     with dual-number inputs (forward over reverse), about the cost of two gradients. The
     products come back shaped like ``primals`` (a tuple, one entry per argument)."""
     op = "hvp"
-    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(
-            f"{op}: primals and tangents must be tuples (one entry per argument), "
-            f"got {type(primals).__name__} and {type(tangents).__name__}"
-        )
-    p_leaves, p_spec = tensor_leaves(tuple(primals), op, "primals")
-    t_leaves, t_spec = tensor_leaves(tuple(tangents), op, "tangents")
-    if p_spec != t_spec:
-        raise ValueError(f"{op}: tangents must have the structure of primals")
-    for p, t in zip(p_leaves, t_leaves):
-        check_float_tensor(p, op)
-        if p.shape != t.shape:
-            raise ValueError(
-                f"{op}: a tangent has shape {tuple(t.shape)} but its primal has "
-                f"shape {tuple(p.shape)}"
-            )
+    p_leaves, t_leaves, p_spec = primal_tangent_leaves(primals, tangents, op)
     with forward_ad.dual_level():
         duals = tree_unflatten(
             [forward_ad.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)], p_spec
