@@ -78,20 +78,15 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.metas = (_meta(a), _meta(b))
-        ctx.save_for_backward(
-            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
-        )
-        ctx.scalars = (a, b)
+        _save_operands(ctx, a, b)
         return _compute(_mul, a, b, "mul")
 
     @staticmethod
     def backward(ctx, grad):
-        ta, tb = ctx.saved_tensors
-        a = ta if ta is not None else ctx.scalars[0]
-        b = tb if tb is not None else ctx.scalars[1]
+        a, b = _operand_values(ctx)
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
-        if not records(grad, ta, tb):  # first order only: one array product per input
+        if not records(grad, a, b):  # first order only: one array product per input
             g = grad.data
             return (
                 fused_grad_like(grad, g * _data(b), *ma) if need_a else None,
@@ -115,17 +110,12 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.metas = (_meta(a), _meta(b))
-        ctx.save_for_backward(
-            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
-        )
-        ctx.scalars = (a, b)
+        _save_operands(ctx, a, b)
         return _compute(_div, a, b, "div")
 
     @staticmethod
     def backward(ctx, grad):
-        ta, tb = ctx.saved_tensors
-        a = ta if ta is not None else ctx.scalars[0]
-        b = tb if tb is not None else ctx.scalars[1]
+        a, b = _operand_values(ctx)
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad / b
@@ -237,17 +227,12 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.metas = (_meta(a), _meta(b))
-        ctx.save_for_backward(
-            a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
-        )
-        ctx.scalars = (a, b)
+        _save_operands(ctx, a, b)
         return _compute(_mod, a, b, "remainder")
 
     @staticmethod
     def backward(ctx, grad):
-        ta, tb = ctx.saved_tensors
-        a = ta if ta is not None else ctx.scalars[0]
-        b = tb if tb is not None else ctx.scalars[1]
+        a, b = _operand_values(ctx)
         ma, mb = ctx.metas
         need_a, need_b = ctx.needs_input_grad
         grad_b = None
@@ -261,6 +246,15 @@ class Remainder(Function):
         return _sum_present(
             tangent_a, -tangent_b * _unary.floor(a / b) if tangent_b is not None else None
         )
+
+
+def _save_operands(ctx: Any, a: Any, b: Any) -> None:
+    """Save a binary op's operands: Tensors through save_for_backward (version-checked),
+    Python numbers as they are; _operand_values gives them back."""
+    ctx.save_for_backward(
+        a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None
+    )
+    ctx.scalars = (a, b)
 
 
 def _operand_values(ctx: Any) -> tuple:
